@@ -1,0 +1,45 @@
+# supervm: `make setup` once (idempotent), then `make test`, `make run`, `make bench`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMPS := $(VENV)/.stamps
+
+CORE_SOURCES := setup.py src/supervm/_core.pyx $(shell find csrc -name '*.cpp' -o -name '*.hpp')
+
+.PHONY: setup build test lint run bench clean
+
+setup: build
+
+$(STAMPS)/system: scripts/system-packages.sh
+	bash scripts/system-packages.sh
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/python: $(STAMPS)/system pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "setuptools>=68" wheel "Cython>=3.0" "numpy>=1.26"
+	$(PY) -m pip install -q --no-build-isolation -e ".[dev]"
+	@mkdir -p $(STAMPS) && touch $@
+
+# Rebuild the compiled core in place when any kernel or binding source changes.
+$(STAMPS)/core: $(STAMPS)/python $(CORE_SOURCES)
+	$(PY) setup.py -q build_ext --inplace
+	@touch $@
+
+build: $(STAMPS)/core
+
+lint: setup
+	$(VENV)/bin/ruff check src tests benchmarks
+
+test: setup lint
+	$(PY) -m pytest
+
+run: setup
+	$(PY) -m supervm demo
+
+bench: setup
+	$(PY) -m pytest benchmarks -q
+	$(PY) benchmarks/ratios.py
+
+clean:
+	rm -rf build $(VENV) src/supervm/_core.cpp src/supervm/*.so

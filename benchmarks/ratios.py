@@ -1,0 +1,62 @@
+"""Print speed-ups of supervm over its peers, measured side by side in one process.
+
+Each case interleaves supervm and every peer for `--repeat` rounds on the same input and
+keeps each one's minimum (noise on a shared machine only ever adds time).
+
+    python benchmarks/ratios.py [--repeat 5] [--scale 1.0] [--only sort]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from cases import CASES  # noqa: E402
+
+import supervm  # noqa: E402
+from supervm.timing import best_times  # noqa: E402
+
+
+def main() -> int:
+    """Run every selected case and print the ratio table; exit 1 if a target is missed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds (>= 5)")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply every input size")
+    parser.add_argument("--only", default="", help="run cases whose name contains this")
+    args = parser.parse_args()
+
+    print(f"supervm {supervm.__version__} on {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} cores; minimum of {args.repeat} interleaved rounds")
+    header = f"| {'kernel':<30} | {'n':>6} | {'supervm':>10} | {'numpy':>10} | {'speed-up':>8} | target |"
+    print(header)
+    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+    missed = []
+    for case in CASES:
+        if args.only not in case.name:
+            continue
+        n = max(1, int(case.size * args.scale))
+        data = case.make_input(n)
+        candidates = {"supervm": lambda: case.ours(data)}
+        candidates.update({name: (lambda f=f: f(data)) for name, f in case.peers.items()})
+        best = best_times(candidates, repeat=args.repeat)
+        ratio = best["numpy"] / best["supervm"]
+        ok = ratio >= case.target
+        if not ok:
+            missed.append(case.name)
+        print(f"| {case.name:<30} | {n / 1e6:>5.0f}M | {best['supervm'] * 1e3:>7.1f} ms | "
+              f"{best['numpy'] * 1e3:>7.1f} ms | {ratio:>7.2f}x | {case.target:>4.1f}x{'' if ok else ' MISSED'} |",
+              flush=True)
+        del data
+    if missed and args.scale == 1.0:
+        print(f"below target: {', '.join(missed)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

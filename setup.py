@@ -1,0 +1,35 @@
+"""Build the one compiled extension, supervm._core, over the C++17 kernels in csrc/.
+
+Run through the package build (`pip install -e .` or `make setup`), not by hand.
+Set SUPERVM_NATIVE=1 to compile with -march=native (opt-in: the wheel must run anywhere).
+"""
+
+import os
+from pathlib import Path
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+ROOT = Path(__file__).parent
+CSRC = ROOT / "csrc"
+
+compile_args = ["-std=c++17", "-O3", "-pthread", "-DNDEBUG", "-fno-math-errno",
+                "-Wall", "-Wno-unused-function"]
+if os.environ.get("SUPERVM_NATIVE") == "1":
+    compile_args.append("-march=native")
+
+sources = ["src/supervm/_core.pyx"] + sorted(
+    str(p.relative_to(ROOT)) for p in CSRC.rglob("*.cpp")
+)
+
+core = Extension(
+    "supervm._core",
+    sources=sources,
+    include_dirs=[str(CSRC)],
+    language="c++",
+    extra_compile_args=compile_args,
+    extra_link_args=["-pthread"],
+    depends=sorted(str(p.relative_to(ROOT)) for p in CSRC.rglob("*.hpp")),
+)
+
+setup(ext_modules=cythonize([core], compiler_directives={"language_level": 3}))

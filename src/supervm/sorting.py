@@ -1,0 +1,30 @@
+"""Sort and stable argsort of 1-D arrays through the C++ radix kernels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from supervm import _core
+from supervm._checks import as_1d, as_kernel_array, resolve_backend, resolve_threads
+
+
+def sort(a: Any, *, threads: int | None = None, backend: str = "auto") -> np.ndarray:
+    """Return a sorted copy of the 1-D array `a` (NaNs last, as numpy.sort)."""
+    resolve_backend(backend)
+    nthreads = resolve_threads(threads)
+    arr = as_1d(as_kernel_array(a))
+    out = np.empty_like(arr)
+    _core.sort_copy_into(arr, out, nthreads)
+    return out
+
+
+def argsort(a: Any, *, threads: int | None = None, backend: str = "auto") -> np.ndarray:
+    """Return int64 indices of a stable sort of `a` (numpy.argsort(a, kind="stable"))."""
+    resolve_backend(backend)
+    nthreads = resolve_threads(threads)
+    arr = as_1d(as_kernel_array(a))
+    out = np.empty(arr.shape[0], dtype=np.int64)
+    _core.argsort_into(arr, out, nthreads)
+    return out

@@ -1,0 +1,157 @@
+"""Reductions against numpy: sum, min, max, mean, var, std over every dtype."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import DTYPES, make_array, recipes, small_arrays
+
+import supervm
+
+
+def float_tolerance(dtype: np.dtype, n: int) -> float:
+    """Relative tolerance for results that numpy computes with its own rounding."""
+    eps = np.finfo(dtype).eps if dtype.kind == "f" else np.finfo(np.float64).eps
+    return float(eps) * max(8.0, math.log2(max(n, 2)) * 4)
+
+
+def assert_close_like_numpy(got: object, want: object, dtype: np.dtype, n: int, scale: float) -> None:
+    assert np.asarray(got).dtype == np.asarray(want).dtype
+    if np.isnan(want):
+        assert np.isnan(got)
+    elif np.isinf(want):
+        assert got == want
+    else:
+        assert abs(float(got) - float(want)) <= float_tolerance(dtype, n) * max(scale, 1e-300)
+
+
+@given(recipes(), st.sampled_from([None, 1, 2]))
+def test_sum_matches_numpy(a: np.ndarray, threads: int | None) -> None:
+    got, want = supervm.sum(a, threads=threads), np.sum(a)
+    if a.dtype.kind in "iu":
+        assert got == want and got.dtype == want.dtype  # exact, wrapped as numpy wraps
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            scale = float(np.sum(np.abs(a.astype(np.float64))))
+            assert_close_like_numpy(got, want, a.dtype, a.size, scale)
+
+
+@given(small_arrays())
+def test_min_max_match_numpy(a: np.ndarray) -> None:
+    if a.size == 0:
+        with pytest.raises(ValueError, match="zero-size array"):
+            supervm.min(a)
+        with pytest.raises(ValueError, match="zero-size array"):
+            supervm.max(a)
+        return
+    for ours, theirs in ((supervm.min, np.min), (supervm.max, np.max)):
+        got, want = ours(a), theirs(a)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+
+
+@given(recipes(), st.sampled_from([None, 1]))
+def test_min_max_match_numpy_on_larger_arrays(a: np.ndarray, threads: int | None) -> None:
+    if a.size == 0:
+        return
+    np.testing.assert_array_equal(supervm.min(a, threads=threads), np.min(a))
+    np.testing.assert_array_equal(supervm.max(a, threads=threads), np.max(a))
+
+
+@given(recipes(), st.sampled_from([0, 1, 2.5]))
+def test_mean_var_std_match_numpy(a: np.ndarray, ddof: float) -> None:
+    with warnings.catch_warnings(record=True) as ours_warned:
+        warnings.simplefilter("always")
+        got = (supervm.mean(a), supervm.var(a, ddof=ddof), supervm.std(a, ddof=ddof))
+    with warnings.catch_warnings(record=True) as numpy_warned, np.errstate(all="ignore"):
+        warnings.simplefilter("always")
+        want = (np.mean(a), np.var(a, ddof=ddof), np.std(a, ddof=ddof))
+    assert bool(ours_warned) == bool(numpy_warned)
+    with np.errstate(all="ignore"):
+        wide = a.astype(np.float64)
+        spread = float(np.max(np.abs(wide))) if a.size else 0.0
+    if not math.isfinite(spread):
+        for g, w in zip(got, want):
+            assert np.asarray(g).dtype == np.asarray(w).dtype
+            assert np.isnan(g) == np.isnan(w)
+        return
+    assert_close_like_numpy(got[0], want[0], a.dtype, a.size, spread)
+    # numpy's float32 variance accumulates in float32: allow its error, not ours.
+    assert_close_like_numpy(got[1], want[1], a.dtype, a.size, spread**2 * 4)
+    assert_close_like_numpy(got[2], want[2], a.dtype, a.size, spread * 4)
+
+
+def test_sum_is_at_least_as_accurate_as_numpy_against_fsum() -> None:
+    rng = np.random.default_rng(5)
+    # Ill-conditioned: huge cancelling terms plus small ones.
+    a = np.concatenate([rng.standard_normal(200_000) * 1e12, -rng.standard_normal(200_000) * 1e12,
+                        rng.standard_normal(400_000)])
+    a = np.concatenate([a, -a[:400_000]])
+    rng.shuffle(a)
+    exact = math.fsum(a.tolist())
+    ours = abs(float(supervm.sum(a)) - exact)
+    theirs = abs(float(np.sum(a)) - exact)
+    assert ours <= theirs
+    assert ours <= abs(exact) * 1e-15 + 1e-3
+
+
+def test_float32_sum_accumulates_in_double() -> None:
+    a = np.full(10_000_000, 0.1, dtype=np.float32)
+    exact = math.fsum(np.float64(np.float32(0.1)) for _ in range(1)) * a.size
+    assert abs(float(supervm.sum(a)) - exact) <= abs(float(np.sum(a)) - exact)
+    assert supervm.sum(a).dtype == np.float32
+
+
+def test_integer_sum_wraps_exactly_like_numpy() -> None:
+    a = np.full(1000, np.iinfo(np.int64).max, dtype=np.int64)
+    assert supervm.sum(a) == np.sum(a)
+    u = np.full(1000, np.iinfo(np.uint64).max, dtype=np.uint64)
+    assert supervm.sum(u) == np.sum(u)
+
+
+def test_integer_mean_is_correctly_rounded() -> None:
+    a = np.array([2**62, 2**62, 1], dtype=np.int64)
+    assert supervm.mean(a) == (2**63 + 1) / 3
+
+
+def test_nan_propagates_through_every_reduction() -> None:
+    a = np.array([1.0, np.nan, 3.0])
+    for fn in (supervm.sum, supervm.min, supervm.max, supervm.mean, supervm.var, supervm.std):
+        assert np.isnan(fn(a)), fn.__name__
+
+
+def test_empty_mean_and_var_warn_and_return_nan() -> None:
+    empty = np.array([], dtype=np.float64)
+    with pytest.warns(RuntimeWarning, match="empty"):
+        assert np.isnan(supervm.mean(empty))
+    with pytest.warns(RuntimeWarning, match="Degrees of freedom"):
+        assert np.isnan(supervm.var(empty))
+    assert supervm.sum(empty) == 0.0
+
+
+def test_reductions_take_every_element_of_nd_input() -> None:
+    a = np.arange(24, dtype=np.float64).reshape(2, 3, 4)
+    assert supervm.sum(a) == a.sum()
+    assert supervm.max(a.T) == 23.0
+    assert supervm.var(a[:, ::2]) == pytest.approx(np.var(a[:, ::2]))
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_large_reductions(dtype: np.dtype) -> None:
+    a = make_array(dtype, 10_000_000, "uniform", seed=13)
+    if dtype.kind in "iu":
+        assert supervm.sum(a) == np.sum(a)
+    else:
+        scale = float(np.sum(np.abs(a.astype(np.float64))))
+        assert_close_like_numpy(supervm.sum(a), np.sum(a), dtype, a.size, scale)
+    assert supervm.min(a) == np.min(a) and supervm.max(a) == np.max(a)
+    wide = a.astype(np.float64)
+    rel = 1e-6 if dtype == np.float32 else 1e-9  # a float32 result is rounded to float32
+    assert float(supervm.mean(a)) == pytest.approx(float(np.mean(wide)), rel=rel, abs=1e-9)
+    assert float(supervm.var(a)) == pytest.approx(float(np.var(wide)), rel=rel)

@@ -1,0 +1,100 @@
+"""supervm.sort and supervm.argsort against numpy, every dtype, random and adversarial."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import DTYPES, PATTERNS, make_array, recipes, small_arrays
+
+import supervm
+
+
+def assert_sorted_like_numpy(a: np.ndarray, threads: int | None = None) -> None:
+    got = supervm.sort(a, threads=threads)
+    want = np.sort(a)
+    assert got.dtype == a.dtype and got.shape == a.shape
+    # equal_nan: NaN payloads may differ; -0.0 == 0.0 as numpy compares them.
+    np.testing.assert_array_equal(got, want)
+
+
+def assert_argsorted_like_numpy(a: np.ndarray, threads: int | None = None) -> None:
+    got = supervm.argsort(a, threads=threads)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, np.argsort(a, kind="stable"))
+
+
+@given(recipes(), st.sampled_from([None, 1, 2, 3]))
+def test_sort_matches_numpy(a: np.ndarray, threads: int | None) -> None:
+    assert_sorted_like_numpy(a, threads)
+
+
+@given(small_arrays())
+def test_sort_small_arrays_with_specials(a: np.ndarray) -> None:
+    assert_sorted_like_numpy(a)
+
+
+@given(recipes(), st.sampled_from([None, 1, 2, 3]))
+def test_argsort_is_numpys_stable_argsort(a: np.ndarray, threads: int | None) -> None:
+    assert_argsorted_like_numpy(a, threads)
+
+
+@given(small_arrays())
+def test_argsort_small_arrays_with_specials(a: np.ndarray) -> None:
+    assert_argsorted_like_numpy(a)
+
+
+def test_sort_does_not_modify_input_and_returns_a_copy() -> None:
+    a = np.array([3, 1, 2], dtype=np.int64)
+    out = supervm.sort(a)
+    assert a.tolist() == [3, 1, 2]
+    assert out.tolist() == [1, 2, 3]
+    assert not np.shares_memory(a, out)
+
+
+def test_sort_puts_every_nan_last_and_orders_signed_zeros_as_equal() -> None:
+    a = np.array([np.nan, -0.0, -np.nan, 0.0, -np.inf, np.inf, 1.0], dtype=np.float64)
+    out = supervm.sort(a)
+    assert out[:2].tolist() == [-np.inf, 0.0] and out[4] == np.inf
+    assert np.isnan(out[5:]).all()
+    order = supervm.argsort(a)
+    assert order.tolist() == [4, 1, 3, 6, 5, 0, 2]
+
+
+def test_sort_accepts_non_contiguous_and_read_only_input() -> None:
+    a = np.arange(20, dtype=np.float32)[::-2]
+    assert supervm.sort(a).tolist() == sorted(a.tolist())
+    b = np.arange(10, dtype=np.int32)[::-1].copy()
+    b.flags.writeable = False
+    assert supervm.sort(b).tolist() == list(range(10))
+
+
+def test_sort_accepts_non_native_byte_order() -> None:
+    a = np.array([5, -1, 3], dtype=">i8")
+    assert supervm.sort(a).tolist() == [-1, 3, 5]
+    assert supervm.argsort(a).tolist() == [1, 2, 0]
+
+
+def test_single_thread_equals_all_threads_on_skewed_data() -> None:
+    a = make_array(np.dtype(np.float64), 300_000, "zipf", seed=7)
+    np.testing.assert_array_equal(supervm.sort(a, threads=1), supervm.sort(a))
+    np.testing.assert_array_equal(supervm.argsort(a, threads=1), supervm.argsort(a))
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("pattern", ["uniform", "few-distinct", "zipf"])
+def test_large_sort_and_argsort(dtype: np.dtype, pattern: str) -> None:
+    a = make_array(dtype, 10_000_000, pattern, seed=11)
+    np.testing.assert_array_equal(supervm.sort(a), np.sort(a))
+    if pattern == "uniform":
+        np.testing.assert_array_equal(supervm.argsort(a), np.argsort(a, kind="stable"))
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_every_pattern_at_a_size_past_the_cache(pattern: str) -> None:
+    for dtype in DTYPES:
+        a = make_array(dtype, 1_000_003, pattern, seed=3)
+        assert_sorted_like_numpy(a)
+        assert_argsorted_like_numpy(a)
