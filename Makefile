@@ -17,8 +17,8 @@ $(STAMPS)/system: scripts/system-packages.sh
 $(STAMPS)/python: $(STAMPS)/system pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "setuptools>=68" wheel "Cython>=3.0" "numpy>=1.26"
-	$(PY) -m pip install -q --no-build-isolation -e ".[dev]"
+	$(PY) -m pip install -q "setuptools>=77" wheel "Cython>=3.0" "numpy>=1.26"
+	SUPERVM_SKIP_CORE=1 $(PY) -m pip install -q --no-build-isolation -e ".[dev]"
 	@mkdir -p $(STAMPS) && touch $@
 
 # Rebuild the compiled core in place when any kernel or binding source changes.

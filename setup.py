@@ -2,6 +2,8 @@
 
 Run through the package build (`pip install -e .` or `make setup`), not by hand.
 Set SUPERVM_NATIVE=1 to compile with -march=native (opt-in: the wheel must run anywhere).
+`make setup` sets SUPERVM_SKIP_CORE=1 for the editable install and then builds the core
+once with `build_ext --inplace`, so the kernels are compiled once, not twice.
 """
 
 import os
@@ -32,4 +34,5 @@ core = Extension(
     depends=sorted(str(p.relative_to(ROOT)) for p in CSRC.rglob("*.hpp")),
 )
 
-setup(ext_modules=cythonize([core], compiler_directives={"language_level": 3}))
+skip_core = os.environ.get("SUPERVM_SKIP_CORE") == "1"
+setup(ext_modules=[] if skip_core else cythonize([core], compiler_directives={"language_level": 3}))

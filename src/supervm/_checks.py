@@ -27,8 +27,9 @@ def as_kernel_array(a: Any, name: str = "a") -> np.ndarray:
         raise TypeError(f"{name} has unsupported dtype {a.dtype}; supported: {names}")
     if not a.dtype.isnative:
         a = a.astype(a.dtype.newbyteorder("="))
-    # A contiguous array passes through as a view; anything else is copied once.
-    return np.ascontiguousarray(a)
+    # A contiguous array passes through untouched; anything else is copied once.
+    # (np.ascontiguousarray would also turn a 0-d array into a 1-d one.)
+    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
 
 
 def as_1d(a: np.ndarray, name: str = "a") -> np.ndarray:
