@@ -1,0 +1,26 @@
+// Stable scatter of a range of items into buckets by one digit.
+//
+// Plain stores: with at most 2**10 buckets the open destination lines fit in L2 and the
+// TLB (huge pages), and on this machine that measured faster (1.7-2 ns/item) than staging
+// lines in per-bucket write-combining buffers (2.6-3.4 ns/item, 64-256 byte lines).
+#pragma once
+
+#include <cstddef>
+
+#include "sort/items.hpp"
+
+namespace supervm::sort {
+
+// Items [b, e) of src go to dst[pos[d]++] where d = (key >> shift) & (nb - 1).
+template <class Item, class Src>
+void scatter(const Src& src, std::size_t b, std::size_t e, Item* dst, std::size_t* pos,
+             unsigned shift, std::size_t nb) {
+    using K = item_key_t<Item>;
+    const K mask = static_cast<K>(nb - 1);
+    for (std::size_t i = b; i < e; ++i) {
+        Item it = src(i);
+        dst[pos[(item_key(it) >> shift) & mask]++] = it;
+    }
+}
+
+}  // namespace supervm::sort
