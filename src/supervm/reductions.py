@@ -131,6 +131,9 @@ def uniform_edges(
         first, last = extremes.result_min(), extremes.result_max()
         if not (np.isfinite(first) and np.isfinite(last)):
             raise ValueError(f"autodetected range of [{first}, {last}] is not finite; pass range=")
+    with np.errstate(over="ignore"):
+        if not np.isfinite(np.float64(last) - np.float64(first)):
+            raise ValueError(f"range ({first}, {last}) is too wide: its width overflows float64")
     if first == last:  # numpy widens an empty range by half a unit each way
         first = first - 0.5
         last = last + 0.5
