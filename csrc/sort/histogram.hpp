@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "sort/items.hpp"
@@ -43,6 +44,39 @@ void count_digits(const Src& src, std::size_t b, std::size_t e, unsigned shift, 
     for (std::size_t d = 0; d < nb; ++d) h[d] += h1[d] + h2[d] + h3[d];
     orv = o;
     andv = a;
+}
+
+// h[bin(key)] += count over items [b, e) of src, for nbins bins (the fine histogram of a
+// BucketMap). Counters are 32-bit so two copies of a few thousand bins stay in L1/L2; they
+// are flushed into h before they can overflow.
+template <class Item, class Src, class Bin>
+void count_bins(const Src& src, std::size_t b, std::size_t e, std::size_t nbins, const Bin& bin,
+                std::size_t* h) {
+    constexpr std::size_t kBlock = std::size_t(1) << 31;
+    std::vector<std::uint32_t> copies(2 * nbins);
+    std::uint32_t* h0 = copies.data();
+    std::uint32_t* h1 = h0 + nbins;
+    while (b < e) {
+        std::size_t end = e - b > kBlock ? b + kBlock : e;
+        // Bins of a small block first, then the counts: see scatter_mapped.
+        constexpr std::size_t kIds = 256;
+        std::uint32_t id[kIds];
+        for (std::size_t i = b; i < end; i += kIds) {
+            std::size_t m = std::min(kIds, end - i);
+            for (std::size_t j = 0; j < m; ++j) id[j] = static_cast<std::uint32_t>(bin(item_key(src(i + j))));
+            std::size_t j = 0;
+            for (; j + 2 <= m; j += 2) {
+                h0[id[j]]++;
+                h1[id[j + 1]]++;
+            }
+            if (j < m) h0[id[j]]++;
+        }
+        for (std::size_t d = 0; d < nbins; ++d) {
+            h[d] += std::size_t(h0[d]) + h1[d];
+            h0[d] = h1[d] = 0;
+        }
+        b = end;
+    }
 }
 
 }  // namespace supervm::sort

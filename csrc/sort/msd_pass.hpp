@@ -1,19 +1,22 @@
 // Parallel partition pass: histogram the highest varying digit, scatter, sort the buckets.
 //
 // The first read computes the OR and AND of all keys (bits that never change are skipped)
-// together with a histogram of the top digit, valid whenever the top key bit varies; small
-// ranges pay one more histogram read. Buckets too big for one thread's share are partitioned
-// again on all threads; the rest are handed out one at a time from an atomic counter.
+// together with a coarse histogram of the top bits, valid whenever the top key bit varies;
+// small ranges pay one more histogram read. When the plain top digit is badly skewed (floats,
+// clustered integers) one more read builds equal-count buckets (bucket_map.hpp). Buckets
+// too big for one thread's share are partitioned again on all threads; the rest are handed out one at a time from an atomic counter.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "common/parallel.hpp"
 #include "sort/bits.hpp"
+#include "sort/bucket_map.hpp"
 #include "sort/buffer.hpp"
 #include "sort/engine.hpp"
 #include "sort/histogram.hpp"
@@ -35,21 +38,23 @@ void msd_pass(const Src& src, std::size_t n, Item* part, Item* final_, int nt, b
               unsigned lo, const Finish& finish, Workspace<Item>* ws) {
     using K = item_key_t<Item>;
     constexpr unsigned W = 8 * sizeof(K);
-    unsigned bits = msd_bits<Item>(n);
-    unsigned shift = W - bits;
-    std::size_t nb = std::size_t(1) << bits;
-    std::vector<std::size_t> hist(static_cast<std::size_t>(nt) * nb);
-    std::vector<K> ors(static_cast<std::size_t>(nt)), ands(static_cast<std::size_t>(nt));
+    const std::size_t ntz = static_cast<std::size_t>(nt);
+    // First read: OR/AND of the keys and a coarse histogram of the top bits, valid whenever
+    // the top key bit varies (floats of both signs, full-range integers).
+    unsigned cbits = kCoarseBits, cshift = W - cbits;
+    std::size_t ncb = std::size_t(1) << cbits;
+    std::vector<std::size_t> coarse(ntz * ncb);
+    std::vector<K> ors(ntz), ands(ntz);
     parallel_for(nt, [&](int t) {
         Range r = split_range(n, nt, t);
         std::size_t u = static_cast<std::size_t>(t);
-        count_digits<Item>(src, r.begin, r.end, shift, static_cast<K>(nb - 1), hist.data() + u * nb, ors[u],
-                           ands[u]);
+        count_digits<Item>(src, r.begin, r.end, cshift, static_cast<K>(ncb - 1),
+                           coarse.data() + u * ncb, ors[u], ands[u]);
     });
     K orv = 0, andv = ~K(0);
-    for (int t = 0; t < nt; ++t) {
-        orv |= ors[static_cast<std::size_t>(t)];
-        andv &= ands[static_cast<std::size_t>(t)];
+    for (std::size_t t = 0; t < ntz; ++t) {
+        orv |= ors[t];
+        andv &= ands[t];
     }
     K vary = (orv ^ andv) & static_cast<K>(~K(0) << lo);
     if (vary == 0) {
@@ -63,19 +68,68 @@ void msd_pass(const Src& src, std::size_t n, Item* part, Item* final_, int nt, b
         return;
     }
     unsigned hi = high_bit(vary), lowest = low_bit(vary);
-    unsigned nbits = std::min(bits, hi + 1 - lowest);
-    unsigned nshift = hi + 1 - nbits;
-    if (nshift != shift) {
-        bits = nbits;
-        shift = nshift;
-        nb = std::size_t(1) << bits;
-        hist.assign(static_cast<std::size_t>(nt) * nb, 0);
+    unsigned nbits = std::min(cbits, hi + 1 - lowest);
+    if (hi + 1 - nbits < cshift) {
+        // The varying top bits reach below the counted ones: count again, aligned to them.
+        cbits = nbits;
+        cshift = hi + 1 - cbits;
+        ncb = std::size_t(1) << cbits;
+        coarse.assign(ntz * ncb, 0);
         parallel_for(nt, [&](int t) {
             Range r = split_range(n, nt, t);
             std::size_t u = static_cast<std::size_t>(t);
             K o, a;
-            count_digits<Item>(src, r.begin, r.end, shift, static_cast<K>(nb - 1), hist.data() + u * nb, o, a);
+            count_digits<Item>(src, r.begin, r.end, cshift, static_cast<K>(ncb - 1),
+                               coarse.data() + u * ncb, o, a);
         });
+    }
+    // The plain digit lies inside the coarse one: its counts are sums of coarse counts.
+    unsigned bits = std::min(msd_bits<Item>(n), nbits);
+    unsigned shift = hi + 1 - bits;
+    std::size_t nb = std::size_t(1) << bits;
+    unsigned group = shift - cshift;
+    std::vector<std::size_t> hist(ntz * nb, 0), ctot(ncb, 0);
+    for (std::size_t t = 0; t < ntz; ++t)
+        for (std::size_t c = 0; c < ncb; ++c) {
+            hist[t * nb + ((c >> group) & (nb - 1))] += coarse[t * ncb + c];
+            ctot[c] += coarse[t * ncb + c];
+        }
+    // Items in buckets that would be partitioned again on all threads (or by one thread
+    // while the others idle). Many moderate buckets (floats of many magnitudes) are left
+    // to the plain digit: their second pass runs per bucket, mostly in cache, and costs
+    // less than the extra read and table lookups (measured).
+    std::size_t limit = std::max(2 * std::max(n / nb, bucket_items<Item>()), n / (4 * ntz));
+    std::size_t skewed = 0;
+    for (std::size_t d = 0; d < nb; ++d) {
+        std::size_t c = 0;
+        for (std::size_t t = 0; t < ntz; ++t) c += hist[t * nb + d];
+        if (c > limit) skewed += c;
+    }
+    // Only the first pass (reading the caller's input, not a bucket) may map: a mapped
+    // bucket can span as many key bits as its parent, so a mapped pass on it need not make
+    // progress, while the plain digit always narrows the varying bits.
+    constexpr bool first_pass = !std::is_same_v<Src, ArraySource<Item>>;
+    BucketMap<K> map;
+    bool mapped = first_pass && skewed > n / kSkewShare && cshift > lowest;
+    if (mapped) {
+        // Same bucket count as the plain digit: more open buckets slow the scatter more
+        // than smaller buckets speed up their sorts (measured, float32 at 512 vs 1024).
+        std::fill(hist.begin(), hist.end(), 0);
+        // Second read: fine histogram, cut into nb buckets of about equal count.
+        map.plan(ctot.data(), ncb, n, cshift, lowest, kFineBinsPerBucket * nb);
+        std::size_t nf = map.fine_bins();
+        std::vector<std::size_t> fine(ntz * nf, 0), ftot(nf, 0);
+        parallel_for(nt, [&](int t) {
+            Range r = split_range(n, nt, t);
+            auto v = map.view();
+            count_bins<Item>(src, r.begin, r.end, nf, [v](K k) { return v.fine(k); },
+                             fine.data() + static_cast<std::size_t>(t) * nf);
+        });
+        for (std::size_t t = 0; t < ntz; ++t)
+            for (std::size_t f = 0; f < nf; ++f) ftot[f] += fine[t * nf + f];
+        map.cut(ftot.data(), n, nb);
+        for (std::size_t t = 0; t < ntz; ++t)
+            for (std::size_t f = 0; f < nf; ++f) hist[t * nb + map.bucket_of_fine(f)] += fine[t * nf + f];
     }
     // Bucket starts, and each thread's write position inside every bucket (stable order).
     std::vector<std::size_t> start(nb + 1);
@@ -92,7 +146,11 @@ void msd_pass(const Src& src, std::size_t n, Item* part, Item* final_, int nt, b
     start[nb] = total;
     parallel_for(nt, [&](int t) {
         Range r = split_range(n, nt, t);
-        scatter(src, r.begin, r.end, part, hist.data() + static_cast<std::size_t>(t) * nb, shift, nb);
+        std::size_t* pos = hist.data() + static_cast<std::size_t>(t) * nb;
+        if (mapped)
+            scatter_mapped(src, r.begin, r.end, part, pos, map.view());
+        else
+            scatter(src, r.begin, r.end, part, pos, shift, nb);
     });
 
     // A bucket bigger than a fair share of one thread is partitioned again on all threads.

@@ -9,6 +9,15 @@ namespace supervm::sort {
 constexpr std::size_t kBucketBytes = 512 * 1024;
 // Widest digit of a partition pass over memory: above 2**10 buckets plain scatter slows 2x.
 constexpr unsigned kMsdMaxBits = 10;
+// Bits of the first read's histogram: sign and exponent of a double (one bin per octave),
+// and 32 KiB of counters per copy, still in L1/L2.
+constexpr unsigned kCoarseBits = 12;
+// Fine bins per bucket when equal-count buckets are built: a bucket overshoots by at most
+// one fine bin, and fewer bins keep the scatter's lookup table in L1 (4 beat 8 on float32).
+constexpr std::size_t kFineBinsPerBucket = 4;
+// Build equal-count buckets when over 1/kSkewShare of the items would sit in huge buckets
+// (see msd_pass): another read pass is cheaper than partitioning them again.
+constexpr std::size_t kSkewShare = 8;
 // Widest digit of an in-cache LSD pass (two passes then cover 2**20 buckets' worth).
 constexpr unsigned kLsdMaxBits = 11;
 // Sort this many bits beyond log2(bucket size) so equal-prefix runs are tiny.
