@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from cases import CASES  # noqa: E402
+from cases import CASES
 
-import supervm  # noqa: E402
-from supervm.timing import best_times  # noqa: E402
+import supervm
+from supervm.timing import best_times
 
 
 def main() -> int:
@@ -32,7 +32,8 @@ def main() -> int:
 
     print(f"supervm {supervm.__version__} on {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores; minimum of {args.repeat} interleaved rounds")
-    header = f"| {'kernel':<30} | {'n':>6} | {'supervm':>10} | {'numpy':>10} | {'speed-up':>8} | target |"
+    header = (f"| {'kernel':<30} | {'n':>6} | {'supervm':>10} | {'numpy':>10} "
+              f"| {'speed-up':>8} | target |")
     print(header)
     print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
     missed = []
@@ -41,15 +42,16 @@ def main() -> int:
             continue
         n = max(1, int(case.size * args.scale))
         data = case.make_input(n)
-        candidates = {"supervm": lambda: case.ours(data)}
-        candidates.update({name: (lambda f=f: f(data)) for name, f in case.peers.items()})
+        candidates = {"supervm": lambda f=case.ours, d=data: f(d)}
+        candidates.update({name: (lambda f=f, d=data: f(d)) for name, f in case.peers.items()})
         best = best_times(candidates, repeat=args.repeat)
         ratio = best["numpy"] / best["supervm"]
         ok = ratio >= case.target
         if not ok:
             missed.append(case.name)
+        verdict = "" if ok else " MISSED"
         print(f"| {case.name:<30} | {n / 1e6:>5.0f}M | {best['supervm'] * 1e3:>7.1f} ms | "
-              f"{best['numpy'] * 1e3:>7.1f} ms | {ratio:>7.2f}x | {case.target:>4.1f}x{'' if ok else ' MISSED'} |",
+              f"{best['numpy'] * 1e3:>7.1f} ms | {ratio:>7.2f}x | {case.target:>4.1f}x{verdict} |",
               flush=True)
         del data
     if missed and args.scale == 1.0:

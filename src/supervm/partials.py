@@ -71,7 +71,8 @@ class SumState:
         out = _result_dtype_of_sum(self.dtype)
         if self.dtype.kind in "iu":
             return _wrap_int(self.total, out)
-        return out.type(self.value())
+        with np.errstate(over="ignore"):  # a float32 total past its range is inf, silently
+            return out.type(self.value())
 
     def mean(self) -> Any:
         """Return numpy's `mean` of the data (float64 for integers, NaN when empty)."""
@@ -81,7 +82,8 @@ class SumState:
             return out.type(np.nan)
         if self.dtype.kind in "iu":
             return out.type(self.total / self.count)  # int / int is correctly rounded
-        return out.type(self.value() / self.count)
+        with np.errstate(over="ignore"):
+            return out.type(self.value() / self.count)
 
 
 @dataclass(frozen=True)

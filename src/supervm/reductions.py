@@ -43,7 +43,7 @@ def moment_state(a: Any, *, threads: int | None = None, backend: str = "auto") -
     return MomentState(arr.dtype, count, mean, m2)
 
 
-def sum(a: Any, *, threads: int | None = None, backend: str = "auto") -> Any:  # noqa: A001
+def sum(a: Any, *, threads: int | None = None, backend: str = "auto") -> Any:
     """Return the sum of every element (numpy's dtype; compensated for floats)."""
     return sum_state(a, threads=threads, backend=backend).result()
 
@@ -53,12 +53,12 @@ def mean(a: Any, *, threads: int | None = None, backend: str = "auto") -> Any:
     return sum_state(a, threads=threads, backend=backend).mean()
 
 
-def min(a: Any, *, threads: int | None = None, backend: str = "auto") -> Any:  # noqa: A001
+def min(a: Any, *, threads: int | None = None, backend: str = "auto") -> Any:
     """Return the smallest element (NaN if any; ValueError when empty)."""
     return minmax_state(a, threads=threads, backend=backend).result_min()
 
 
-def max(a: Any, *, threads: int | None = None, backend: str = "auto") -> Any:  # noqa: A001
+def max(a: Any, *, threads: int | None = None, backend: str = "auto") -> Any:
     """Return the largest element (NaN if any; ValueError when empty)."""
     return minmax_state(a, threads=threads, backend=backend).result_max()
 
@@ -95,7 +95,7 @@ def _check_bins(bins: Any) -> int:
     return count
 
 
-def _checked_range(range: Any) -> tuple[Any, Any]:  # noqa: A002
+def _checked_range(range: Any) -> tuple[Any, Any]:
     """Return a user's (min, max) range after checking it as numpy does."""
     try:
         first, last = range
@@ -114,7 +114,7 @@ def _checked_range(range: Any) -> tuple[Any, Any]:  # noqa: A002
 def uniform_edges(
     extremes: MinMaxState | None,
     bins: int = 10,
-    range: Any = None,  # noqa: A002
+    range: Any = None,
     dtype: Any = np.float64,
 ) -> np.ndarray:
     """Return numpy.histogram's edges for data of `dtype` whose min/max state is `extremes`.
@@ -140,14 +140,19 @@ def uniform_edges(
     bin_type = np.result_type(first, last, np.empty(0, dtype=dtype))
     if np.issubdtype(bin_type, np.integer):
         bin_type = np.result_type(bin_type, float)
-    edges = np.linspace(first, last, nbins + 1, endpoint=True, dtype=bin_type)
+    # Near the float maximum linspace's intermediate step * index may overflow even though
+    # every edge it returns is finite (it pins the last one); the check below decides.
+    with np.errstate(over="ignore", invalid="ignore"):
+        edges = np.linspace(first, last, nbins + 1, endpoint=True, dtype=bin_type)
+    if not np.all(np.isfinite(edges)):
+        raise ValueError(f"range ({first}, {last}) is too wide for {nbins} finite bins")
     if np.any(edges[:-1] >= edges[1:]):
         raise ValueError(f"too many bins for the data range: cannot make {nbins} finite bins")
     return edges
 
 
 def histogram_edges(
-    a: Any, bins: int = 10, range: Any = None, *, threads: int | None = None  # noqa: A002
+    a: Any, bins: int = 10, range: Any = None, *, threads: int | None = None
 ) -> np.ndarray:
     """Return the uniform bin edges numpy.histogram would use for `a`, `bins`, `range`."""
     arr = flat(as_kernel_array(a))
@@ -159,7 +164,7 @@ def histogram_edges(
 def histogram_state(
     a: Any,
     bins: int = 10,
-    range: Any = None,  # noqa: A002
+    range: Any = None,
     *,
     edges: np.ndarray | None = None,
     threads: int | None = None,
@@ -177,7 +182,7 @@ def histogram_state(
 def histogram(
     a: Any,
     bins: int = 10,
-    range: Any = None,  # noqa: A002
+    range: Any = None,
     *,
     threads: int | None = None,
     backend: str = "auto",

@@ -13,7 +13,7 @@ KERNELS = [supervm.sort, supervm.argsort, supervm.sum, supervm.min, supervm.max,
 
 @pytest.mark.parametrize("kernel", KERNELS, ids=lambda k: k.__name__)
 def test_non_arrays_are_rejected(kernel) -> None:
-    with pytest.raises(TypeError, match="numpy.ndarray"):
+    with pytest.raises(TypeError, match=r"numpy\.ndarray"):
         kernel([3, 1, 2])
 
 
@@ -84,6 +84,7 @@ def test_histogram_bins_must_be_an_int(bins) -> None:
         ((1.0,), ValueError, "pair"),
         (5, ValueError, "pair"),
         (("a", "b"), TypeError, "real numbers"),
+        ((-1e308, 1e308), ValueError, "too wide"),
     ],
 )
 def test_histogram_bad_ranges(range_, error, message: str) -> None:

@@ -23,7 +23,7 @@ def test_merged_states_equal_the_whole(a: np.ndarray, cuts: list[int]) -> None:
     mins = [supervm.minmax_state(p) for p in pieces]
     moments = [supervm.moment_state(p) for p in pieces]
     total, extremes, moment = sums[0], mins[0], moments[0]
-    for s, m, v in zip(sums[1:], mins[1:], moments[1:]):
+    for s, m, v in zip(sums[1:], mins[1:], moments[1:], strict=True):
         total, extremes, moment = total.merge(s), extremes.merge(m), moment.merge(v)
     whole = supervm.sum_state(a)
     assert total.count == whole.count == a.size
@@ -39,7 +39,9 @@ def test_merged_states_equal_the_whole(a: np.ndarray, cuts: list[int]) -> None:
             want, scale = np.var(wide), float(np.max(np.abs(wide))) ** 2
         if np.isfinite(want) and np.isfinite(scale):
             # numpy's own error is relative to the square of the largest value, not the variance
-            np.testing.assert_allclose(moment.m2 / moment.count, want, rtol=1e-9, atol=scale * 1e-12)
+            np.testing.assert_allclose(
+                moment.m2 / moment.count, want, rtol=1e-9, atol=scale * 1e-12
+            )
 
 
 def test_float_sum_merge_is_error_free() -> None:
