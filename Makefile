@@ -37,9 +37,12 @@ test: setup lint
 run: setup
 	$(PY) -m supervm demo
 
+# Both ratio scripts always run; the target fails if either reports a missed target.
 bench: setup
 	$(PY) -m pytest benchmarks -q
-	$(PY) benchmarks/ratios.py
+	$(PY) benchmarks/ratios.py; local=$$?; \
+	$(PY) benchmarks/dist_ratios.py; dist=$$?; \
+	exit $$((local | dist))
 
 clean:
 	rm -rf build $(VENV) src/supervm/_core.cpp src/supervm/*.so

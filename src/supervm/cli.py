@@ -24,7 +24,42 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("-n", type=_positive_int, default=20_000_000, help="elements (20M)")
     demo.add_argument("--repeat", type=_positive_int, default=3, help="timed rounds (3)")
     demo.add_argument("--seed", type=int, default=0, help="generator seed (0)")
+    _add_run(sub)
     return parser
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
+    return value
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    from supervm.jobs.describe import describe_jobs
+
+    run = sub.add_parser(
+        "run",
+        help="run a job file on MPI ranks",
+        description=(
+            "Run a job file on MPI ranks. Started from a shell, validate the job (exit 2 if "
+            "invalid, before any rank starts) and start mpiexec with --np ranks; started as a "
+            "rank by an mpiexec you ran (mpiexec -n 4 python -m supervm run job.json), run as "
+            "one of them. Outputs and result.json go to the run directory."
+        ),
+        epilog=describe_jobs(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("job", help="the job file (JSON)")
+    run.add_argument("--np", type=_positive_int, default=None, dest="ranks",
+                     help="ranks to start (default: the job's `ranks`, else 1)")
+    run.add_argument("--out", default=None,
+                     help="run directory (default runs/<time>-<id>/ under the current one)")
+    run.add_argument("--timeout", type=_positive_float, default=None,
+                     help="stop every rank after this many seconds (exit status 124)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         from supervm.demo import run_demo
 
         run_demo(n=args.n, repeat=args.repeat, seed=args.seed)
+    elif args.command == "run":
+        from supervm.jobs.command import run_command
+
+        return run_command(args.job, args.ranks, args.out, args.timeout)
     return 0
 
 
