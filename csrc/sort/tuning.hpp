@@ -18,6 +18,11 @@ constexpr std::size_t kFineBinsPerBucket = 4;
 // Build equal-count buckets when over 1/kSkewShare of the items would sit in huge buckets
 // (see msd_pass): another read pass is cheaper than partitioning them again.
 constexpr std::size_t kSkewShare = 8;
+// Widest plain first digit tried on skewed keys instead of equal-count buckets (see
+// msd_pass), and the most non-empty buckets it may open: past ~4K open buckets the scatter
+// slows down more than smaller buckets save.
+constexpr unsigned kWideMaxBits = 18;
+constexpr std::size_t kWideMaxActive = 4096;
 // Widest digit of an in-cache LSD pass (two passes then cover 2**20 buckets' worth).
 constexpr unsigned kLsdMaxBits = 11;
 // Sort this many bits beyond log2(bucket size) so equal-prefix runs are tiny.
