@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ from supervm.jobs.launch import (
 )
 from supervm.jobs.output import jsonable, new_run_dir, write_json
 from supervm.jobs.validation import JobError, load_job_file
+
+#: Seconds a failing rank waits after printing its error before it aborts the run.
+_ABORT_GRACE_S = 0.5
 
 
 def _print_invalid(job: str, error: JobError) -> None:
@@ -118,5 +122,9 @@ def run_as_rank(job: str, out: str | None, timeout: float | None) -> int:
         if os.environ.get("SUPERVM_DEBUG"):
             traceback.print_exc()
         print(f"rank {rank}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        # Abort makes the launcher tear the job down at once, and MPICH's hydra may exit
+        # before it forwards what the ranks just wrote (seen: the message lost when every
+        # rank failed together). A moment's grace lets the reason reach the user.
+        time.sleep(_ABORT_GRACE_S)
         comm.Abort(1)
         return 1
