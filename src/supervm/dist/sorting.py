@@ -153,6 +153,16 @@ def _finish(world: _World, out: np.ndarray, rebalance_to_input: bool, prof: Prof
     return out
 
 
+def _start(
+    local: Any, comm: MPI.Comm | None, method: Method, profile: Profile | None
+) -> tuple[Profile, _World, str]:
+    """Agree on the input across ranks; return the profile, the world and the strategy."""
+    prof = profile_or_new(profile)
+    world = _agree_on_input(resolve_comm(comm), local, method)
+    prof.count_in = world.block.size
+    return prof, world, _resolve_method(method, world.size)
+
+
 def sort(
     local: Any,
     comm: MPI.Comm | None = None,
@@ -167,10 +177,7 @@ def sort(
     Every rank passes its block of the global sequence (rank order). Blocks come back
     balanced to about N/p items each, or to the input counts with `rebalance=True`.
     """
-    prof = profile_or_new(profile)
-    world = _agree_on_input(resolve_comm(comm), local, method)
-    prof.count_in = world.block.size
-    strategy = _resolve_method(method, world.size)
+    prof, world, strategy = _start(local, comm, method, profile)
     if world.size == 1 or world.total == 0:
         with prof.phase("sort"):
             out = _local_sort(world.block, threads)
@@ -207,10 +214,7 @@ def argsort(
     The global index of an item is its rank's offset (items on lower ranks) plus its
     local index; the concatenation of the blocks is numpy.argsort(all, kind="stable").
     """
-    prof = profile_or_new(profile)
-    world = _agree_on_input(resolve_comm(comm), local, method)
-    prof.count_in = world.block.size
-    strategy = _resolve_method(method, world.size)
+    prof, world, strategy = _start(local, comm, method, profile)
     if world.size == 1 or world.total == 0:
         with prof.phase("sort"):
             out = _local_argsort(world.block, threads) + world.offset
