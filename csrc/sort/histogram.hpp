@@ -46,12 +46,14 @@ void count_digits(const Src& src, std::size_t b, std::size_t e, unsigned shift, 
     andv = a;
 }
 
-// h[bin(key)] += count over items [b, e) of src, for nbins bins (the fine histogram of a
-// BucketMap). Counters are 32-bit so two copies of a few thousand bins stay in L1/L2; they
+// h[bin(key)] += count over items [b, e) of src, for nbins bins (a wide digit, or the fine
+// histogram of a BucketMap); also folds keys into OR/AND. Counters are 32-bit so two copies of a few thousand bins stay in L1/L2; they
 // are flushed into h before they can overflow.
 template <class Item, class Src, class Bin>
 void count_bins(const Src& src, std::size_t b, std::size_t e, std::size_t nbins, const Bin& bin,
-                std::size_t* h) {
+                std::size_t* h, item_key_t<Item>& orv, item_key_t<Item>& andv) {
+    using K = item_key_t<Item>;
+    K o = 0, a = ~K(0);
     constexpr std::size_t kBlock = std::size_t(1) << 31;
     std::vector<std::uint32_t> copies(2 * nbins);
     std::uint32_t* h0 = copies.data();
@@ -63,7 +65,12 @@ void count_bins(const Src& src, std::size_t b, std::size_t e, std::size_t nbins,
         std::uint32_t id[kIds];
         for (std::size_t i = b; i < end; i += kIds) {
             std::size_t m = std::min(kIds, end - i);
-            for (std::size_t j = 0; j < m; ++j) id[j] = static_cast<std::uint32_t>(bin(item_key(src(i + j))));
+            for (std::size_t j = 0; j < m; ++j) {
+                K k = item_key(src(i + j));
+                o |= k;
+                a &= k;
+                id[j] = static_cast<std::uint32_t>(bin(k));
+            }
             std::size_t j = 0;
             for (; j + 2 <= m; j += 2) {
                 h0[id[j]]++;
@@ -77,6 +84,8 @@ void count_bins(const Src& src, std::size_t b, std::size_t e, std::size_t nbins,
         }
         b = end;
     }
+    orv = o;
+    andv = a;
 }
 
 }  // namespace supervm::sort

@@ -23,6 +23,9 @@ constexpr std::size_t kSkewShare = 8;
 // slows down more than smaller buckets save.
 constexpr unsigned kWideMaxBits = 18;
 constexpr std::size_t kWideMaxActive = 4096;
+// Inputs this large choose a skewed first digit from a sample (sample_digit.hpp): the
+// sample costs ~64K reads, a full read costs n.
+constexpr std::size_t kSampleMinItems = std::size_t(1) << 22;
 // Widest digit of an in-cache LSD pass (two passes then cover 2**20 buckets' worth).
 constexpr unsigned kLsdMaxBits = 11;
 // Sort this many bits beyond log2(bucket size) so equal-prefix runs are tiny.

@@ -1,0 +1,71 @@
+// The first pass's digit, chosen from a sample so that a skewed input is read once less.
+//
+// On skewed keys (floats) the full path reads the input once for a coarse histogram and
+// once more for the wide digit's counts. A sample of contiguous chunks spread over the
+// input (prefetch-friendly, unlike single random items) predicts the same choice; the one
+// full read then counts the wide digit and folds OR/AND, which verifies the prediction.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <vector>
+
+#include "sort/bits.hpp"
+#include "sort/digit_choice.hpp"
+#include "sort/engine.hpp"
+#include "sort/items.hpp"
+#include "sort/tuning.hpp"
+
+namespace supervm::sort {
+
+// Digit width that splits n items into buckets that sort in L2.
+template <class Item>
+unsigned msd_bits(std::size_t n) {
+    std::size_t buckets = (n + bucket_items<Item>() - 1) / bucket_items<Item>();
+    return std::clamp(ceil_log2(buckets), 1u, kMsdMaxBits);
+}
+
+// A plain digit of `bits` bits whose top bit is `hi`; bits == 0: none.
+struct WideDigit {
+    unsigned hi = 0;
+    unsigned bits = 0;
+};
+
+// The wide digit the full path would pick for these n items on nt threads, judged from a
+// sample; none when the sample is not skewed (the plain digit needs one read anyway).
+template <class Item, class Src>
+WideDigit sampled_wide_digit(const Src& src, std::size_t n, unsigned lo, std::size_t nt) {
+    using K = item_key_t<Item>;
+    constexpr std::size_t kChunks = 256, kChunk = 256;
+    if (n < kSampleMinItems) return {};
+    std::vector<K> keys(kChunks * kChunk);
+    for (std::size_t c = 0; c < kChunks; ++c) {
+        std::size_t b = c * (n - kChunk) / (kChunks - 1);
+        for (std::size_t i = 0; i < kChunk; ++i) keys[c * kChunk + i] = item_key(src(b + i));
+    }
+    K orv = 0, andv = ~K(0);
+    for (K k : keys) {
+        orv |= k;
+        andv &= k;
+    }
+    K vary = (orv ^ andv) & static_cast<K>(~K(0) << lo);
+    if (vary == 0) return {};
+    unsigned hi = high_bit(vary), lowest = low_bit(vary);
+    unsigned cbits = std::min(kCoarseBits, hi + 1 - lowest);
+    unsigned cshift = hi + 1 - cbits;
+    std::size_t ncb = std::size_t(1) << cbits;
+    // Sample counts scaled to the whole input (rounded up: a seen bin is never empty).
+    std::vector<std::size_t> ctot(ncb, 0);
+    for (K k : keys) ctot[(k >> cshift) & (ncb - 1)]++;
+    for (std::size_t& c : ctot) c = (c * n + keys.size() - 1) / keys.size();
+    // The same tests as the full path (msd_pass).
+    unsigned bits = std::min(msd_bits<Item>(n), cbits);
+    std::size_t nb = std::size_t(1) << bits;
+    std::size_t limit = std::max(2 * std::max(n / nb, bucket_items<Item>()), n / (4 * nt));
+    if (skewed_items(ctot.data(), ncb, hi + 1 - bits - cshift, nb, limit) <= n / kSkewShare ||
+        cshift <= lowest)
+        return {};
+    return {hi, wide_width(ctot.data(), ncb, cshift, hi, lowest, bits, 2 * bucket_items<Item>())};
+}
+
+}  // namespace supervm::sort
