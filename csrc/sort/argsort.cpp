@@ -15,7 +15,6 @@ namespace supervm::sort {
 
 namespace {
 
-// Sort items loaded by `load` with `dst` as the first array and `tmp` as the second.
 // Sort items loaded by `load` into `dst`.
 template <class Item, class Load, class Finish>
 void run_engine(const Load& load, std::size_t n, Item* dst, int threads, unsigned lo,
