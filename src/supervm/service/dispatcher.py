@@ -1,0 +1,198 @@
+"""One asyncio task that feeds the world the queued tasks, one at a time, oldest first.
+
+The queue is the store itself (tasks in state 'queued', by submission order), so a restart
+of the service picks up where it stopped. If the world dies under a task, the task fails
+with the reason and a new world starts; cancelling a running task ends the world on purpose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from pathlib import Path
+from typing import Any
+
+from supervm.service.events import EventBus
+from supervm.service.metrics import Metrics
+from supervm.service.store import Store, Task
+from supervm.service.world_client import World, WorldDiedError, WorldError
+
+#: Seconds a cancel request waits for the running task to be marked cancelled.
+CANCEL_DEADLINE_S = 15.0
+#: Longest wait between attempts to start a world that keeps failing to start.
+_MAX_START_BACKOFF_S = 10.0
+#: Report keys not kept in the store (the spec is kept already, and may be large).
+_UNSTORED = ("job",)
+
+
+class Dispatcher:
+    """Run queued tasks in the world and record every state change."""
+
+    def __init__(self, store: Store, bus: EventBus, metrics: Metrics, *, ranks: int,
+                 state_dir: Path, job_timeout_s: float = 3600.0,
+                 heartbeat_s: float = 5.0) -> None:
+        self.store, self.bus, self.metrics = store, bus, metrics
+        self.ranks, self.state_dir = ranks, state_dir
+        self.job_timeout_s, self.heartbeat_s = job_timeout_s, heartbeat_s
+        self.world: World | None = None
+        self.world_state = "stopped"
+        self.world_error: str | None = None
+        self.restarts = 0
+        self.current: str | None = None
+        self._wake = asyncio.Event()
+        self._cancelling: set[str] = set()
+        self._stopping = False
+        self._loop_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Fail the tasks a previous run left running, then start feeding the world."""
+        for task_id in self.store.fail_interrupted(
+                "the service stopped while the task was running"):
+            self.announce(task_id)
+        self._loop_task = asyncio.create_task(self._loop(), name="supervm-dispatcher")
+
+    async def close(self) -> None:
+        """Stop the loop and the world; a task still running fails with the reason."""
+        self._stopping = True
+        self._wake.set()
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+        if self.current is not None and self.store.fail(
+                self.current, "the service stopped during the task"):
+            self.announce(self.current)
+        if self.world is not None:
+            await self.world.stop()
+        self.world_state = "stopped"
+
+    def notify(self) -> None:
+        """Wake the loop: a task was queued."""
+        self._wake.set()
+
+    def announce(self, task_id: str) -> None:
+        """Publish a task's new state (and count it if final)."""
+        task = self.store.get(task_id)
+        if task is None:
+            return
+        if task.final and task.finished_at is not None:
+            self.metrics.observe_finish(task.kind, task.state, task.created_at, task.started_at,
+                                        task.finished_at)
+        self.bus.publish({"id": task.id, "kind": task.kind, "state": task.state,
+                          "at": time.time(), "error": task.error})
+
+    async def _loop(self) -> None:
+        backoff = 0.5
+        while not self._stopping:
+            if not await self._ensure_world():
+                await self._sleep(backoff)
+                backoff = min(_MAX_START_BACKOFF_S, backoff * 2)
+                continue
+            backoff = 0.5
+            task = self.store.next_queued()
+            if task is not None:
+                await self._run(task)
+                continue
+            self._wake.clear()
+            if self.store.next_queued() is not None:
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.heartbeat_s)
+            except asyncio.TimeoutError:
+                await self._heartbeat()
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        self._wake.clear()
+
+    async def _heartbeat(self) -> None:
+        """Ping an idle world; end it if it does not answer, so the loop starts a new one."""
+        if self.world is None:
+            return
+        try:
+            await self.world.ping()
+        except (WorldError, asyncio.TimeoutError) as exc:
+            self.world_error = f"heartbeat failed: {exc or 'no answer in time'}"
+            await self.world.kill()
+
+    async def _ensure_world(self) -> bool:
+        """Return whether a world runs, starting one (a restart if one ran before)."""
+        if self.world is not None and self.world.alive:
+            return True
+        if self.world is not None:
+            await self.world.kill()
+            self.restarts += 1
+            self.metrics.world_restarts.inc()
+        self.metrics.world_ranks.set(0)
+        self.world_state = "starting"
+        self.world = World(self.ranks, self.state_dir)
+        try:
+            await self.world.start()
+        except (WorldError, OSError) as exc:
+            self.world_state, self.world_error = "down", str(exc)
+            return False
+        self.world_state = "idle"
+        self.metrics.world_ranks.set(self.ranks)
+        return True
+
+    async def _run(self, task: Task) -> None:
+        """Run one queued task in the world and record how it ended."""
+        assert self.world is not None
+        if not self.store.start(task.id):
+            return  # cancelled between the query and now
+        self.current, self.world_state = task.id, "busy"
+        self.announce(task.id)
+        message = {"type": "job", "task_id": task.id, "spec": task.spec, "run_dir": task.run_dir}
+        try:
+            answer = await self.world.request(message, self.job_timeout_s)
+        except WorldDiedError as exc:
+            if task.id in self._cancelling:
+                self.store.cancel(task.id, "cancelled by request while running; the world was "
+                                  "restarted")
+            else:
+                self.store.fail(task.id, str(exc))
+        except asyncio.TimeoutError:
+            await self.world.kill()
+            self.store.fail(task.id, f"no result within the job timeout of "
+                                     f"{self.job_timeout_s:g} s; the world was restarted")
+        else:
+            if answer.get("ok"):
+                report = answer.get("report") or {}
+                self.store.finish(task.id, {k: v for k, v in report.items()
+                                            if k not in _UNSTORED})
+            else:
+                self.store.fail(task.id, str(answer.get("error", "the job failed")))
+        finally:
+            self.current = None
+            self._cancelling.discard(task.id)
+            if self.world_state == "busy":
+                self.world_state = "idle"
+        self.announce(task.id)
+
+    async def cancel(self, task_id: str) -> Task | None:
+        """Cancel a queued or running task; return it as it is afterwards (None if unknown)."""
+        task = self.store.get(task_id)
+        if task is None or task.final:
+            return task
+        if task.state == "queued" and self.store.cancel(task_id):
+            self.announce(task_id)
+            return self.store.get(task_id)
+        if self.current == task_id and self.world is not None:
+            changed = self.bus.changed(task_id)
+            self._cancelling.add(task_id)
+            await self.world.kill()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(changed.wait(), CANCEL_DEADLINE_S)
+        return self.store.get(task_id)
+
+    def status(self) -> dict[str, Any]:
+        """Return the world's state for the status endpoint."""
+        world = self.world
+        return {"state": self.world_state, "ranks": self.ranks,
+                "size": len(world.nodes) if world is not None and world.alive else 0,
+                "pid": world.pid if world is not None else None,
+                "started_at": world.started_at if world is not None else None,
+                "restarts": self.restarts, "current_task": self.current,
+                "last_error": self.world_error}
