@@ -83,6 +83,8 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
                        help="largest job input in elements (1e9)")
     serve.add_argument("--job-timeout", type=_positive_float, default=3600.0,
                        help="seconds a job may run before the world is restarted (3600)")
+    serve.add_argument("--solo-below", type=int, default=65_536,
+                       help="jobs of fewer elements run on rank 0 alone (65536; 0: never)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         return serve(args.host, args.port, args.ranks,
                      Path(args.state_dir) if args.state_dir else default_state_dir(),
                      max_body_bytes=int(args.max_body_mb * 2**20),
-                     max_elements=args.max_elements, job_timeout_s=args.job_timeout)
+                     max_elements=args.max_elements, job_timeout_s=args.job_timeout,
+                     solo_below=args.solo_below)
     return 0
 
 

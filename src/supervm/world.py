@@ -26,7 +26,14 @@ _JOB_TAG = 7001
 
 #: Longest sleep between probes of an idle non-root rank: bounds the added latency of the
 #: next job while keeping an idle world near zero CPU (a blocking receive would spin a core).
-_MAX_IDLE_SLEEP_S = 0.002
+_MAX_IDLE_SLEEP_S = 0.001
+#: Seconds after a job during which an idle rank only yields between probes: jobs tend to
+#: come in bursts, and a sleeping rank delays the next job's first collective.
+_EAGER_S = 0.05
+
+#: Jobs with fewer elements than this run on rank 0 alone (default of --solo-below): on a
+#: few elements the collectives of a distributed run cost more than the work.
+SOLO_BELOW = 65_536
 
 #: Jobs at least this large hand freed memory back to the system afterwards; the MPI
 #: environment keeps freed buffers in the process, right for one run, wrong for a world
@@ -67,17 +74,33 @@ def _follow(comm: Any) -> None:
     """Run, on a rank other than 0, each job rank 0 forwards until told to stop."""
     from mpi4py import MPI
 
-    sleep = 0.0
+    sleep, eager_until = 0.0, time.monotonic() + _EAGER_S
     while True:
         if not comm.Iprobe(source=0, tag=_JOB_TAG):
-            time.sleep(sleep)
-            sleep = min(_MAX_IDLE_SLEEP_S, max(sleep * 2, 50e-6))
+            if time.monotonic() < eager_until:
+                time.sleep(0)
+            else:
+                time.sleep(sleep)
+                sleep = min(_MAX_IDLE_SLEEP_S, max(sleep * 2, 50e-6))
             continue
         message = comm.recv(source=0, tag=_JOB_TAG, status=MPI.Status())
         if message.get("type") != "job":
             return
         run_job(comm, message)
-        sleep = 0.0
+        sleep, eager_until = 0.0, time.monotonic() + _EAGER_S
+
+
+def runs_solo(message: dict[str, Any], solo_below: int) -> bool:
+    """Return whether a job is small enough to run on rank 0 alone."""
+    from supervm.jobs.loading import input_size
+    from supervm.jobs.validation import parse_job
+
+    if solo_below <= 0:
+        return False
+    try:
+        return input_size(parse_job(message["spec"]).input) < solo_below
+    except Exception:  # an invalid job fails the same way on every rank: let them all see it
+        return False
 
 
 def _forward(comm: Any, message: dict[str, Any]) -> None:
@@ -98,8 +121,11 @@ def _listen(path: Path) -> socket.socket:
     return listener
 
 
-def _lead(comm: Any, path: Path, nodes: list[dict[str, Any]], accept_timeout: float) -> int:
+def _lead(comm: Any, path: Path, nodes: list[dict[str, Any]], accept_timeout: float,
+          solo_below: int) -> int:
     """Serve the one connection from the service on rank 0; return the exit status."""
+    from mpi4py import MPI
+
     listener = _listen(path)
     listener.settimeout(accept_timeout)
     try:
@@ -125,8 +151,11 @@ def _lead(comm: Any, path: Path, nodes: list[dict[str, Any]], accept_timeout: fl
             if kind == "ping":
                 wire.send(conn, {"type": "pong", "at": time.time()})
             elif kind == "job":
-                _forward(comm, message)
-                outcome = run_job(comm, message)
+                if runs_solo(message, solo_below):
+                    outcome = run_job(MPI.COMM_SELF, message)
+                else:
+                    _forward(comm, message)
+                    outcome = run_job(comm, message)
                 wire.send(conn, {"type": "done", "task_id": message.get("task_id"), **outcome})
             elif kind == "stop":
                 break
@@ -142,13 +171,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--socket", required=True, help="Unix socket path rank 0 listens on")
     parser.add_argument("--accept-timeout", type=float, default=60.0,
                         help="seconds rank 0 waits for the service to connect (60)")
+    parser.add_argument("--solo-below", type=int, default=SOLO_BELOW,
+                        help=f"run jobs of fewer elements on rank 0 alone ({SOLO_BELOW}; "
+                             "0: every job on every rank)")
     args = parser.parse_args(argv)
     from mpi4py import MPI
 
     comm = MPI.COMM_WORLD
     nodes = comm.gather(node_info(comm), root=0)
     if comm.Get_rank() == 0:
-        return _lead(comm, Path(args.socket), nodes, args.accept_timeout)
+        return _lead(comm, Path(args.socket), nodes, args.accept_timeout, args.solo_below)
     _follow(comm)
     return 0
 

@@ -25,6 +25,7 @@ from supervm.service.metrics import Metrics
 from supervm.service.routes import health, nodes, observe, submit, tasks
 from supervm.service.store import Store
 from supervm.service.submission import Limits, RequestError
+from supervm.world import SOLO_BELOW
 
 log = logging.getLogger("supervm.service")
 
@@ -45,6 +46,7 @@ class ServiceConfig:
     data_dir: Path | None = None
     job_timeout_s: float = 3600.0
     start_world: bool = True
+    solo_below: int = SOLO_BELOW
 
 
 def prepare_state_dir(path: Path) -> Path:
@@ -92,7 +94,7 @@ def create_app(config: ServiceConfig) -> Starlette:
     bus = EventBus()
     metrics = Metrics(store)
     dispatcher = Dispatcher(store, bus, metrics, ranks=config.ranks, state_dir=state_dir,
-                            job_timeout_s=config.job_timeout_s)
+                            job_timeout_s=config.job_timeout_s, solo_below=config.solo_below)
     limits = Limits(config.max_elements, config.data_dir or state_dir / "data")
     state = ServiceState(store, bus, metrics, dispatcher, limits, state_dir / "runs",
                          config.max_body_bytes)

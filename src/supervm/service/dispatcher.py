@@ -17,6 +17,7 @@ from supervm.service.events import EventBus
 from supervm.service.metrics import Metrics
 from supervm.service.store import Store, Task
 from supervm.service.world_client import World, WorldDiedError, WorldError
+from supervm.world import SOLO_BELOW
 
 #: Seconds a cancel request waits for the running task to be marked cancelled.
 CANCEL_DEADLINE_S = 15.0
@@ -31,10 +32,11 @@ class Dispatcher:
 
     def __init__(self, store: Store, bus: EventBus, metrics: Metrics, *, ranks: int,
                  state_dir: Path, job_timeout_s: float = 3600.0,
-                 heartbeat_s: float = 5.0) -> None:
+                 heartbeat_s: float = 5.0, solo_below: int = SOLO_BELOW) -> None:
         self.store, self.bus, self.metrics = store, bus, metrics
         self.ranks, self.state_dir = ranks, state_dir
         self.job_timeout_s, self.heartbeat_s = job_timeout_s, heartbeat_s
+        self.solo_below = solo_below
         self.world: World | None = None
         self.world_state = "stopped"
         self.world_error: str | None = None
@@ -127,7 +129,7 @@ class Dispatcher:
             self.metrics.world_restarts.inc()
         self.metrics.world_ranks.set(0)
         self.world_state = "starting"
-        self.world = World(self.ranks, self.state_dir)
+        self.world = World(self.ranks, self.state_dir, solo_below=self.solo_below)
         try:
             await self.world.start()
         except (WorldError, OSError) as exc:

@@ -12,6 +12,7 @@ import uvicorn
 
 from supervm.service.app import ServiceConfig, create_app, prepare_state_dir
 from supervm.service.auth import TOKEN_ENV, is_loopback, load_or_create_token, token_configured
+from supervm.world import SOLO_BELOW
 
 
 class _Server(uvicorn.Server):
@@ -29,7 +30,7 @@ class _Server(uvicorn.Server):
 
 
 def serve(host: str, port: int, ranks: int, state_dir: Path, *, max_body_bytes: int,
-          max_elements: int, job_timeout_s: float) -> int:
+          max_elements: int, job_timeout_s: float, solo_below: int = SOLO_BELOW) -> int:
     """Run the service until interrupted; return the exit status (2: refused to start)."""
     state_dir = prepare_state_dir(state_dir)
     loopback = is_loopback(host)
@@ -41,7 +42,7 @@ def serve(host: str, port: int, ranks: int, state_dir: Path, *, max_body_bytes: 
     token = load_or_create_token(state_dir)
     config = ServiceConfig(state_dir=state_dir, token=token, ranks=ranks, open_reads=loopback,
                            max_body_bytes=max_body_bytes, max_elements=max_elements,
-                           job_timeout_s=job_timeout_s)
+                           job_timeout_s=job_timeout_s, solo_below=solo_below)
     app = create_app(config)
     server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
                                     access_log=False, timeout_graceful_shutdown=3), app)

@@ -13,6 +13,7 @@ from typing import Any
 
 from supervm import wire
 from supervm.jobs.launch import find_mpiexec, mpi_environment
+from supervm.world import SOLO_BELOW
 
 #: Seconds the world may take from mpiexec to its first message (MPI start-up, imports).
 START_DEADLINE_S = 60.0
@@ -31,8 +32,9 @@ class WorldDiedError(WorldError):
 class World:
     """One running `mpiexec -n N python -m supervm.world` and the socket to its rank 0."""
 
-    def __init__(self, ranks: int, state_dir: Path, log_path: Path | None = None) -> None:
-        self.ranks = ranks
+    def __init__(self, ranks: int, state_dir: Path, log_path: Path | None = None,
+                 solo_below: int = SOLO_BELOW) -> None:
+        self.ranks, self.solo_below = ranks, solo_below
         self.socket_path = state_dir / "world.sock"
         self.log_path = log_path or state_dir / "world.log"
         self.process: asyncio.subprocess.Process | None = None
@@ -56,7 +58,8 @@ class World:
     async def start(self, deadline_s: float = START_DEADLINE_S) -> None:
         """Start mpiexec and connect to rank 0; raise WorldError naming the stage that stalled."""
         command = [find_mpiexec(), "-n", str(self.ranks), sys.executable, "-m", "supervm.world",
-                   "--socket", str(self.socket_path), "--accept-timeout", str(deadline_s)]
+                   "--socket", str(self.socket_path), "--accept-timeout", str(deadline_s),
+                   "--solo-below", str(self.solo_below)]
         self.socket_path.unlink(missing_ok=True)
         with open(self.log_path, "ab") as log:
             self.process = await asyncio.create_subprocess_exec(
