@@ -58,13 +58,13 @@ class Dispatcher:
         """Stop the loop and the world; a task still running fails with the reason."""
         self._stopping = True
         self._wake.set()
+        running = self.current  # the loop forgets it as it is cancelled
         if self._loop_task is not None:
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
-        if self.current is not None and self.store.fail(
-                self.current, "the service stopped during the task"):
-            self.announce(self.current)
+        if running is not None and self.store.fail(running, "the service stopped during the task"):
+            self.announce(running)
         if self.world is not None:
             await self.world.stop()
         self.world_state = "stopped"
