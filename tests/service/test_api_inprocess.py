@@ -192,3 +192,13 @@ def test_status_without_a_world(client: TestClient) -> None:
     metrics = client.get("/metrics")
     assert "supervm_queue_depth 0.0" in metrics.text
     assert "supervm_world_restarts_total 0.0" in metrics.text
+
+
+def test_every_example_request_is_accepted(tmp_path: Path, auth: dict[str, str]) -> None:
+    examples = sorted((REPO / "api" / "examples").glob("process-*.json"))
+    assert len(examples) >= 5
+    with make_client(tmp_path) as c:
+        np.save(tmp_path / "state" / "data" / "ramp.npy", np.arange(100))
+        for path in examples:
+            answer = c.post("/api/super-vm/process", content=path.read_bytes(), headers=auth)
+            assert answer.status_code == 202, (path.name, answer.text)

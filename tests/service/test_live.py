@@ -192,8 +192,21 @@ def test_restart_keeps_history_and_runs_queued_tasks(tmp_path: Path) -> None:
         slow = first.submit(SLOW_JOB)
         queued = [first.submit({"inputData": [i, 0], "operation": "sum"}) for i in range(3)]
         first.wait(slow, until=("running", "done", "failed"))
+        ended = threading.Event()
+
+        def listen() -> None:
+            with httpx.stream("GET", f"{first.url}/api/events", timeout=30) as stream:
+                for _ in stream.iter_lines():
+                    pass
+            ended.set()
+
+        threading.Thread(target=listen, daemon=True).start()
+        time.sleep(0.3)
+        stopping = time.monotonic()
         # uvicorn re-raises the signal once shut down: a clean SIGTERM exit reads as -15.
         assert first.stop() in (0, -signal.SIGTERM)
+        assert ended.wait(5), "the event stream outlived the server"
+        assert time.monotonic() - stopping < 10
     with live_service(state) as second:
         assert second.client.get(f"/api/tasks/{done}").json()["state"] == "done"
         interrupted = second.client.get(f"/api/tasks/{slow}").json()
@@ -204,3 +217,12 @@ def test_restart_keeps_history_and_runs_queued_tasks(tmp_path: Path) -> None:
         for i, task_id in enumerate(queued):
             assert second.wait(task_id)["result"] == i
         assert second.client.get("/api/tasks").json()["total"] == 5
+
+
+def test_a_job_past_its_timeout_fails_and_the_world_restarts(tmp_path: Path) -> None:
+    with live_service(tmp_path / "state", extra=["--job-timeout", "0.3"]) as svc:
+        task = svc.wait(svc.submit(SLOW_JOB))
+        assert task["state"] == "failed"
+        assert "no result within the job timeout of 0.3 s" in task["error"]
+        assert svc.wait(svc.submit({"inputData": [2, 1], "operation": "sort"}))["state"] == "done"
+        assert svc.status()["world"]["restarts"] == 1
