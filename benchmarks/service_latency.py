@@ -41,12 +41,13 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _start(state: Path, ranks: int) -> tuple[subprocess.Popen[bytes], str, str]:
+def _start(state: Path, ranks: int, extra: list[str]) -> tuple[subprocess.Popen[bytes], str,
+                                                                 str]:
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "supervm", "serve", "--port", str(port), "--ranks", str(ranks),
-         "--state-dir", str(state)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
+         "--state-dir", str(state), *extra], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -132,9 +133,13 @@ def main() -> int:
     parser.add_argument("--burst", type=int, default=500, help="jobs for throughput (500)")
     parser.add_argument("--clients", type=int, default=10, help="concurrent clients (10)")
     parser.add_argument("--ranks", type=int, default=2, help="world ranks (2)")
+    parser.add_argument("--solo-below", type=int, default=None,
+                        help="passed to supervm serve (default: its own, 65536; 0 runs even "
+                             "tiny jobs on every rank)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        process, url, token = _start(Path(tmp) / "state", args.ranks)
+        extra = [] if args.solo_below is None else ["--solo-below", str(args.solo_below)]
+        process, url, token = _start(Path(tmp) / "state", args.ranks, extra)
         try:
             persistent = latency(url, token, args.jobs)
             rate = throughput(url, token, args.burst, args.clients)
@@ -146,7 +151,9 @@ def main() -> int:
                 os.killpg(process.pid, signal.SIGKILL)
     fresh = fresh_mpiexec(args.fresh, args.ranks)
     p50, p99 = _quantile(persistent, 0.5), _quantile(persistent, 0.99)
-    print(f"\nTiny sort job (7 int64), {args.ranks} ranks, submit -> done (long poll):")
+    solo = "default" if args.solo_below is None else str(args.solo_below)
+    print(f"\nTiny sort job (7 int64), {args.ranks} ranks (--solo-below {solo}), "
+          "submit -> done (long poll):")
     print("| path                          | jobs | p50        | p99        |")
     print("|-------------------------------|------|------------|------------|")
     print(f"| service, persistent world     | {len(persistent):4d} | {p50 * 1e3:7.1f} ms | "

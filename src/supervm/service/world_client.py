@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -29,13 +30,25 @@ class WorldDiedError(WorldError):
     """The world exited (or its connection closed) while a request was in flight."""
 
 
+#: Longest Unix socket path the kernel takes (sun_path is 108 bytes with its NUL).
+_MAX_SOCKET_PATH = 107
+
+
+def _socket_path(state_dir: Path) -> Path:
+    """Return the world's socket path: in the state directory, or a private temp one if long."""
+    path = state_dir / "world.sock"
+    if len(os.fsencode(path)) <= _MAX_SOCKET_PATH:
+        return path
+    return Path(tempfile.mkdtemp(prefix="supervm-")) / "world.sock"  # mode 0700
+
+
 class World:
     """One running `mpiexec -n N python -m supervm.world` and the socket to its rank 0."""
 
     def __init__(self, ranks: int, state_dir: Path, log_path: Path | None = None,
                  solo_below: int = SOLO_BELOW) -> None:
         self.ranks, self.solo_below = ranks, solo_below
-        self.socket_path = state_dir / "world.sock"
+        self.socket_path = _socket_path(state_dir)
         self.log_path = log_path or state_dir / "world.log"
         self.process: asyncio.subprocess.Process | None = None
         self.nodes: list[dict[str, Any]] = []
