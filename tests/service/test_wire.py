@@ -38,3 +38,4 @@ def test_a_long_state_dir_gets_a_short_socket(tmp_path: Path) -> None:
     long_dir = tmp_path / ("d" * 120)
     path = _socket_path(long_dir)
     assert len(str(path)) < 108 and path.parent.stat().st_mode & 0o077 == 0
+

@@ -51,7 +51,7 @@ class Dispatcher:
         """Fail the tasks a previous run left running, then start feeding the world."""
         for task_id in self.store.fail_interrupted(
                 "the service stopped while the task was running"):
-            self.announce(task_id)
+            self.announce(self.store.get(task_id))
         self._loop_task = asyncio.create_task(self._loop(), name="supervm-dispatcher")
 
     async def close(self) -> None:
@@ -63,8 +63,8 @@ class Dispatcher:
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
-        if running is not None and self.store.fail(running, "the service stopped during the task"):
-            self.announce(running)
+        if running is not None:
+            self.announce(self.store.fail(running, "the service stopped during the task"))
         if self.world is not None:
             await self.world.stop()
         self.world_state = "stopped"
@@ -73,9 +73,8 @@ class Dispatcher:
         """Wake the loop: a task was queued."""
         self._wake.set()
 
-    def announce(self, task_id: str) -> None:
-        """Publish a task's new state (and count it if final)."""
-        task = self.store.get(task_id)
+    def announce(self, task: Task | None) -> None:
+        """Publish a task's new state (and count it if final); None: nothing changed."""
         if task is None:
             return
         if task.final and task.finished_at is not None:
@@ -142,51 +141,54 @@ class Dispatcher:
     async def _run(self, task: Task) -> None:
         """Run one queued task in the world and record how it ended."""
         assert self.world is not None
-        if not self.store.start(task.id):
+        started = self.store.start(task.id)
+        if started is None:
             return  # cancelled between the query and now
         self.current, self.world_state = task.id, "busy"
-        self.announce(task.id)
+        self.announce(started)
         message = {"type": "job", "task_id": task.id, "spec": task.spec, "run_dir": task.run_dir}
         try:
             answer = await self.world.request(message, self.job_timeout_s)
         except WorldDiedError as exc:
             if task.id in self._cancelling:
-                self.store.cancel(task.id, "cancelled by request while running; the world was "
-                                  "restarted")
+                ended = self.store.cancel(task.id, "cancelled by request while running; the "
+                                          "world was restarted")
             else:
-                self.store.fail(task.id, str(exc))
+                ended = self.store.fail(task.id, str(exc))
         except asyncio.TimeoutError:
             await self.world.kill()
-            self.store.fail(task.id, f"no result within the job timeout of "
-                                     f"{self.job_timeout_s:g} s; the world was restarted")
+            ended = self.store.fail(task.id, f"no result within the job timeout of "
+                                             f"{self.job_timeout_s:g} s; the world was restarted")
         else:
             if answer.get("ok"):
                 report = answer.get("report") or {}
-                self.store.finish(task.id, {k: v for k, v in report.items()
-                                            if k not in _UNSTORED})
+                ended = self.store.finish(task.id, {k: v for k, v in report.items()
+                                                    if k not in _UNSTORED})
             else:
-                self.store.fail(task.id, str(answer.get("error", "the job failed")))
+                ended = self.store.fail(task.id, str(answer.get("error", "the job failed")))
         finally:
             self.current = None
             self._cancelling.discard(task.id)
             if self.world_state == "busy":
                 self.world_state = "idle"
-        self.announce(task.id)
+        self.announce(ended)
 
     async def cancel(self, task_id: str) -> Task | None:
         """Cancel a queued or running task; return it as it is afterwards (None if unknown)."""
         task = self.store.get(task_id)
         if task is None or task.final:
             return task
-        if task.state == "queued" and self.store.cancel(task_id):
-            self.announce(task_id)
-            return self.store.get(task_id)
+        if task.state == "queued":
+            cancelled = self.store.cancel(task_id)
+            if cancelled is not None:
+                self.announce(cancelled)
+                return cancelled
         if self.current == task_id and self.world is not None:
-            changed = self.bus.changed(task_id)
-            self._cancelling.add(task_id)
-            await self.world.kill()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(changed.wait(), CANCEL_DEADLINE_S)
+            with self.bus.listening(task_id) as changed:
+                self._cancelling.add(task_id)
+                await self.world.kill()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(changed.wait(), CANCEL_DEADLINE_S)
         return self.store.get(task_id)
 
     def status(self) -> dict[str, Any]:

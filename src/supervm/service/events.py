@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 #: Events a slow listener may fall behind by before it misses some (never blocks the queue).
@@ -17,6 +17,7 @@ class EventBus:
     def __init__(self) -> None:
         self._subscribers: set[asyncio.Queue[dict[str, Any] | None]] = set()
         self._changed: dict[str, asyncio.Event] = {}
+        self._listeners: dict[str, int] = {}
         self.closed = False
 
     def publish(self, event: dict[str, Any]) -> None:
@@ -28,9 +29,19 @@ class EventBus:
         if waiter is not None:
             waiter.set()
 
-    def changed(self, task_id: str) -> asyncio.Event:
-        """Return an event set at the next state change of `task_id`."""
-        return self._changed.setdefault(task_id, asyncio.Event())
+    @contextlib.contextmanager
+    def listening(self, task_id: str) -> Iterator[asyncio.Event]:
+        """Yield an event set at the next state change of `task_id`; forget it afterwards."""
+        event = self._changed.setdefault(task_id, asyncio.Event())
+        self._listeners[task_id] = self._listeners.get(task_id, 0) + 1
+        try:
+            yield event
+        finally:
+            left = self._listeners.pop(task_id) - 1
+            if left:
+                self._listeners[task_id] = left
+            elif self._changed.get(task_id) is event:
+                del self._changed[task_id]  # nobody waits for it any more
 
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[asyncio.Queue[dict[str, Any] | None]]:

@@ -115,9 +115,8 @@ class Store:
                 (task_id, kind, json.dumps(spec), json.dumps(hints) if hints else None, now, now,
                  run_dir))
             self._transition(task_id, "queued", now)
-        task = self.get(task_id)
-        assert task is not None
-        return task
+        return Task(task_id, kind, "queued", spec, hints or None, now, now, None, None, run_dir,
+                    None, None)
 
     def get(self, task_id: str) -> Task | None:
         """Return the task with this id, or None."""
@@ -131,8 +130,8 @@ class Store:
         return _task(row) if row else None
 
     def _move(self, task_id: str, from_states: Iterable[str], state: str,
-              **columns: Any) -> bool:
-        """Move a task from one of `from_states` to `state`; return whether it moved."""
+              **columns: Any) -> Task | None:
+        """Move a task from one of `from_states` to `state`; return it moved, else None."""
         now = time.time()
         froms = tuple(from_states)
         stamp = {"running": "started_at", "queued": "queued_at"}.get(state, "finished_at")
@@ -141,26 +140,26 @@ class Store:
         marks = ", ".join("?" * len(froms))
         with self.db:
             self.db.execute("BEGIN")
-            moved = self.db.execute(
-                f"UPDATE tasks SET state = ?, {sets} WHERE id = ? AND state IN ({marks})",
-                (state, *columns.values(), task_id, *froms)).rowcount
-            if moved:
+            row = self.db.execute(
+                f"UPDATE tasks SET state = ?, {sets} WHERE id = ? AND state IN ({marks}) "
+                f"RETURNING {_COLUMNS}", (state, *columns.values(), task_id, *froms)).fetchone()
+            if row is not None:
                 self._transition(task_id, state, now)
-        return bool(moved)
+        return _task(row) if row is not None else None
 
-    def start(self, task_id: str) -> bool:
+    def start(self, task_id: str) -> Task | None:
         """Mark a queued task running."""
         return self._move(task_id, ["queued"], "running")
 
-    def finish(self, task_id: str, result: dict[str, Any]) -> bool:
+    def finish(self, task_id: str, result: dict[str, Any]) -> Task | None:
         """Mark a running task done with its result summary."""
         return self._move(task_id, ["running"], "done", result=json.dumps(result))
 
-    def fail(self, task_id: str, error: str) -> bool:
+    def fail(self, task_id: str, error: str) -> Task | None:
         """Mark a queued or running task failed with the reason."""
         return self._move(task_id, ["queued", "running"], "failed", error=error)
 
-    def cancel(self, task_id: str, reason: str = "cancelled by request") -> bool:
+    def cancel(self, task_id: str, reason: str = "cancelled by request") -> Task | None:
         """Mark a queued or running task cancelled."""
         return self._move(task_id, ["queued", "running"], "cancelled", error=reason)
 

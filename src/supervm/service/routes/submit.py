@@ -15,7 +15,7 @@ from supervm.service.submission import process_spec, render_spec
 def _queue(request: Request, spec: Any, hints: dict[str, Any] | None) -> JSONResponse:
     svc = service(request)
     task = svc.store.add(spec.kind, spec.model_dump(mode="json"), hints, svc.runs_dir)
-    svc.dispatcher.announce(task.id)
+    svc.dispatcher.announce(task)
     svc.dispatcher.notify()
     return submitted(task)
 

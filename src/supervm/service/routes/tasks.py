@@ -53,15 +53,15 @@ async def get_task(request: Request) -> JSONResponse:
     """Return one task; with ?wait=S, first wait up to S seconds for it to finish."""
     svc = service(request)
     task_id = request.path_params["task_id"]
-    task = _task_or_404(svc.store, task_id)
     deadline = time.monotonic() + query_int(request, "wait", 0, 0, MAX_WAIT_S)
+    task = _task_or_404(svc.store, task_id)
     while not task.final and not svc.bus.closed and time.monotonic() < deadline:
-        changed = svc.bus.changed(task_id)
-        task = _task_or_404(svc.store, task_id)  # it may have changed before we listened
-        if task.final:
-            break
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(changed.wait(), deadline - time.monotonic())
+        with svc.bus.listening(task_id) as changed:
+            task = _task_or_404(svc.store, task_id)  # it may have changed before we listened
+            if task.final:
+                break
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(changed.wait(), deadline - time.monotonic())
         task = _task_or_404(svc.store, task_id)
     return JSONResponse(task_view(task, svc.store.transitions(task_id)))
 
