@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,18 @@ CANCEL_DEADLINE_S = 15.0
 _MAX_START_BACKOFF_S = 10.0
 #: Report keys not kept in the store (the spec is kept already, and may be large).
 _UNSTORED = ("job",)
+#: Jobs with fewer input elements than this may be sent ahead (see Dispatcher._send_ahead).
+_AHEAD_BELOW = 65_536
+
+
+def _is_tiny(spec: dict[str, Any]) -> bool:
+    """Return whether a job's input is inline or generated and small."""
+    source = spec.get("input") or {}
+    if "values" in source:
+        return len(source["values"]) < _AHEAD_BELOW
+    if "random" in source:
+        return int(source["random"].get("n", _AHEAD_BELOW)) < _AHEAD_BELOW
+    return False
 
 
 class Dispatcher:
@@ -32,11 +45,12 @@ class Dispatcher:
 
     def __init__(self, store: Store, bus: EventBus, metrics: Metrics, *, ranks: int,
                  state_dir: Path, job_timeout_s: float = 3600.0,
-                 heartbeat_s: float = 5.0, solo_below: int = SOLO_BELOW) -> None:
+                 heartbeat_s: float = 5.0, solo_below: int = SOLO_BELOW,
+                 world_factory: Callable[..., World] = World) -> None:
         self.store, self.bus, self.metrics = store, bus, metrics
         self.ranks, self.state_dir = ranks, state_dir
         self.job_timeout_s, self.heartbeat_s = job_timeout_s, heartbeat_s
-        self.solo_below = solo_below
+        self.solo_below, self.world_factory = solo_below, world_factory
         self.world: World | None = None
         self.world_state = "stopped"
         self.world_error: str | None = None
@@ -46,6 +60,7 @@ class Dispatcher:
         self._cancelling: set[str] = set()
         self._stopping = False
         self._loop_task: asyncio.Task[None] | None = None
+        self._ahead: Task | None = None  # sent to the world behind the running task
 
     async def start(self) -> None:
         """Fail the tasks a previous run left running, then start feeding the world."""
@@ -91,7 +106,11 @@ class Dispatcher:
                 backoff = min(_MAX_START_BACKOFF_S, backoff * 2)
                 continue
             backoff = 0.5
-            task = self.store.next_queued()
+            task, self._ahead = self._ahead, None
+            if task is None:
+                task = self.store.next_queued()
+                if task is not None and not await self._send(task):
+                    continue  # the world went: the task is still queued for the next one
             if task is not None:
                 await self._run(task)
                 continue
@@ -128,7 +147,7 @@ class Dispatcher:
             self.metrics.world_restarts.inc()
         self.metrics.world_ranks.set(0)
         self.world_state = "starting"
-        self.world = World(self.ranks, self.state_dir, solo_below=self.solo_below)
+        self.world = self.world_factory(self.ranks, self.state_dir, solo_below=self.solo_below)
         try:
             await self.world.start()
         except (WorldError, OSError) as exc:
@@ -138,29 +157,54 @@ class Dispatcher:
         self.metrics.world_ranks.set(self.ranks)
         return True
 
-    async def _run(self, task: Task) -> None:
-        """Run one queued task in the world and record how it ended."""
+    async def _send(self, task: Task) -> bool:
+        """Hand a queued task to the world; return False if the world is gone."""
         assert self.world is not None
-        started = self.store.start(task.id)
-        if started is None:
-            return  # cancelled between the query and now
-        self.current, self.world_state = task.id, "busy"
-        self.announce(started)
         message = {"type": "job", "task_id": task.id, "spec": task.spec, "run_dir": task.run_dir}
         try:
-            answer = await self.world.request(message, self.job_timeout_s)
+            await self.world.send(message)
+        except WorldDiedError:
+            return False
+        return True
+
+    async def _send_ahead(self) -> None:
+        """Send the next queued task now if it is tiny: rank 0 starts it the moment it answers
+        for the current one, without a round trip through the service. It stays 'queued' in
+        the store until then; if the world dies first it is simply sent again."""
+        following = self.store.next_queued()
+        if following is not None and _is_tiny(following.spec) and await self._send(following):
+            self._ahead = following
+
+    async def _run(self, task: Task) -> None:
+        """Wait for a task already sent to the world and record how it ended."""
+        assert self.world is not None
+        # None: cancelled while it waited in the world's socket; its answer is dropped.
+        started = self.store.start(task.id)
+        if started is not None:
+            self.current, self.world_state = task.id, "busy"
+            self.announce(started)
+        await self._send_ahead()
+        try:
+            answer = await self.world.receive(self.job_timeout_s)
         except WorldDiedError as exc:
+            self._ahead = None  # it never started: still queued, for the next world
             if task.id in self._cancelling:
                 ended = self.store.cancel(task.id, "cancelled by request while running; the "
                                           "world was restarted")
             else:
                 ended = self.store.fail(task.id, str(exc))
         except asyncio.TimeoutError:
+            self._ahead = None
             await self.world.kill()
             ended = self.store.fail(task.id, f"no result within the job timeout of "
                                              f"{self.job_timeout_s:g} s; the world was restarted")
         else:
-            if answer.get("ok"):
+            if answer.get("task_id") != task.id:  # never expected: start a clean world
+                self._ahead = None
+                await self.world.kill()
+                ended = self.store.fail(task.id, f"the world answered for task "
+                                                 f"{answer.get('task_id')!r}; it was restarted")
+            elif answer.get("ok"):
                 report = answer.get("report") or {}
                 ended = self.store.finish(task.id, {k: v for k, v in report.items()
                                                     if k not in _UNSTORED})

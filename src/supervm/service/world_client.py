@@ -120,19 +120,34 @@ class World:
             raise WorldDiedError(str(exc)) from None
         return wire.decode_body(body)
 
-    async def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
-        """Send `message`, return the answer; raise WorldDiedError if the world goes."""
+    async def _died(self, cause: Exception) -> WorldDiedError:
+        """Return the error to raise for a lost world, naming its exit status if it has one."""
+        status = await self._wait_exit(5.0)
+        return WorldDiedError(self.exit_reason(status) if status is not None
+                              else f"the world's connection closed: {cause}")
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """Send `message` (rank 0 reads it once done with what it has); raise WorldDiedError."""
         async with self._lock:
             if not self.alive or self._writer is None:
                 raise WorldDiedError(self.exit_reason())
             try:
                 self._writer.write(wire.encode(message))
                 await self._writer.drain()
-                return await asyncio.wait_for(self._receive(), timeout)
-            except (WorldDiedError, ConnectionError) as exc:
-                status = await self._wait_exit(5.0)
-                raise WorldDiedError(self.exit_reason(status) if status is not None
-                                else f"the world's connection closed: {exc}") from None
+            except ConnectionError as exc:
+                raise await self._died(exc) from None
+
+    async def receive(self, timeout: float) -> dict[str, Any]:
+        """Return the world's next answer; raise WorldDiedError, or asyncio.TimeoutError."""
+        try:
+            return await asyncio.wait_for(self._receive(), timeout)
+        except (WorldDiedError, ConnectionError) as exc:
+            raise await self._died(exc) from None
+
+    async def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Send `message` and return the answer (nothing else may be in flight)."""
+        await self.send(message)
+        return await self.receive(timeout)
 
     async def ping(self, timeout: float = 5.0) -> float:
         """Return the round-trip seconds of a ping; raise WorldDiedError or asyncio.TimeoutError."""
