@@ -63,6 +63,16 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
                      help="stop every rank after this many seconds (exit status 124)")
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {value}")
+    return value
+
+
 def _add_serve(sub: argparse._SubParsersAction) -> None:
     import os
 
@@ -72,7 +82,8 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
                     "ranks that runs the submitted jobs one after another.")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to bind (127.0.0.1); others need a token set up first")
-    serve.add_argument("--port", type=int, default=int(os.environ.get("SUPERVM_API_PORT", 3000)),
+    # A string default goes through `type` too, so a bad SUPERVM_API_PORT is reported as such.
+    serve.add_argument("--port", type=_port, default=os.environ.get("SUPERVM_API_PORT", "3000"),
                        help="port (SUPERVM_API_PORT, else 3000)")
     serve.add_argument("--ranks", type=_positive_int, default=2, help="ranks of the world (2)")
     serve.add_argument("--state-dir", default=None,

@@ -78,3 +78,14 @@ def test_serve_refuses_a_public_address_without_a_token(
     assert status == 2
     assert "refusing to listen on 0.0.0.0" in capsys.readouterr().err
     assert not (tmp_path / "state" / "token").exists()
+
+
+def test_serve_port_comes_from_the_seed_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from supervm.cli import build_parser
+
+    monkeypatch.setenv("SUPERVM_API_PORT", "4321")
+    args = build_parser().parse_args(["serve"])
+    assert (args.port, args.host, args.ranks) == (4321, "127.0.0.1", 2)
+    monkeypatch.setenv("SUPERVM_API_PORT", "x")
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve"])
