@@ -202,3 +202,17 @@ def test_every_example_request_is_accepted(tmp_path: Path, auth: dict[str, str])
         for path in examples:
             answer = c.post("/api/super-vm/process", content=path.read_bytes(), headers=auth)
             assert answer.status_code == 202, (path.name, answer.text)
+
+
+def test_an_internal_error_shows_no_traceback(client: TestClient,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from supervm.service.routes import health
+
+    def broken() -> dict:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(health, "local_host", broken)
+    answer = client.get("/api/super-vm/resources")
+    assert answer.status_code == 500
+    assert answer.json() == {"error": "internal error; the server's log has the details"}
+    assert "secret" not in answer.text and "Traceback" not in answer.text
