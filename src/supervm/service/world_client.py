@@ -132,7 +132,7 @@ class World:
             if not self.alive or self._writer is None:
                 raise WorldDiedError(self.exit_reason())
             try:
-                self._writer.write(wire.encode(message))
+                self._writer.write(wire.encode(message, plain=True))
                 await self._writer.drain()
             except ConnectionError as exc:
                 raise await self._died(exc) from None
