@@ -89,3 +89,14 @@ def test_serve_port_comes_from_the_seed_variable(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("SUPERVM_API_PORT", "x")
     with pytest.raises(SystemExit):
         build_parser().parse_args(["serve"])
+
+
+def test_one_service_per_state_dir(tmp_path: Path) -> None:
+    import fcntl
+
+    state = tmp_path / "state"
+    state.mkdir()
+    with open(state / "serve.lock", "wb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert serve("127.0.0.1", 1, 1, state, max_body_bytes=1, max_elements=1,
+                     job_timeout_s=1) == 2

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import sys
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import IO, Any
 
 import uvicorn
 
@@ -29,6 +30,25 @@ class _Server(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
+def _lock_state_dir(state_dir: Path) -> IO[bytes] | None:
+    """Return the open lock file that marks `state_dir` in use, or None if it already is.
+
+    Two services on one store would each run its queue and fight over the world's socket.
+    The lock goes with the process, however it ends.
+    """
+    handle = open(state_dir / "serve.lock", "wb")  # noqa: SIM115 (held for the process' life)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    _HELD_LOCKS.append(handle)
+    return handle
+
+
+_HELD_LOCKS: list[IO[bytes]] = []
+
+
 def serve(host: str, port: int, ranks: int, state_dir: Path, *, max_body_bytes: int,
           max_elements: int, job_timeout_s: float, solo_below: int = SOLO_BELOW) -> int:
     """Run the service until interrupted; return the exit status (2: refused to start)."""
@@ -38,6 +58,10 @@ def serve(host: str, port: int, ranks: int, state_dir: Path, *, max_body_bytes: 
         print(f"supervm serve: refusing to listen on {host} (not loopback) without a token: "
               f"set {TOKEN_ENV}, or start once on 127.0.0.1 to create {state_dir / 'token'}",
               file=sys.stderr)
+        return 2
+    if _lock_state_dir(state_dir) is None:
+        print(f"supervm serve: another supervm serve is using {state_dir}; stop it first or "
+              "pass another --state-dir", file=sys.stderr)
         return 2
     token = load_or_create_token(state_dir)
     config = ServiceConfig(state_dir=state_dir, token=token, ranks=ranks, open_reads=loopback,

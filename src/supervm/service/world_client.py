@@ -42,6 +42,17 @@ def _socket_path(state_dir: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix="supervm-")) / "world.sock"  # mode 0700
 
 
+#: A world log past this size is moved to world.log.1 when the next world starts.
+_LOG_ROTATE_BYTES = 16 * 2**20
+
+
+def _rotate(log: Path) -> None:
+    """Keep one previous log: the worlds of a long-lived service would grow it forever."""
+    with contextlib.suppress(OSError):
+        if log.stat().st_size > _LOG_ROTATE_BYTES:
+            log.replace(log.with_name(log.name + ".1"))
+
+
 class World:
     """One running `mpiexec -n N python -m supervm.world` and the socket to its rank 0."""
 
@@ -74,6 +85,7 @@ class World:
                    "--socket", str(self.socket_path), "--accept-timeout", str(deadline_s),
                    "--solo-below", str(self.solo_below)]
         self.socket_path.unlink(missing_ok=True)
+        _rotate(self.log_path)
         with open(self.log_path, "ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 *command, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
