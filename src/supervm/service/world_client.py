@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -59,6 +60,7 @@ class World:
     def __init__(self, ranks: int, state_dir: Path, log_path: Path | None = None,
                  solo_below: int = SOLO_BELOW) -> None:
         self.ranks, self.solo_below = ranks, solo_below
+        self.state_dir = state_dir
         self.socket_path = _socket_path(state_dir)
         self.log_path = log_path or state_dir / "world.log"
         self.process: asyncio.subprocess.Process | None = None
@@ -190,13 +192,14 @@ class World:
     async def kill(self, grace: float = STOP_GRACE_S) -> None:
         """End the world's process group: SIGTERM, then SIGKILL after `grace` seconds."""
         self._close_connection()
-        if self.process is None or self.process.returncode is not None:
-            return
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, sig)
-            if await self._wait_exit(grace) is not None:
-                return
+        if self.process is not None and self.process.returncode is None:
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, sig)
+                if await self._wait_exit(grace) is not None:
+                    break
+        if self.socket_path.parent != self.state_dir:  # a private temp dir of our own
+            shutil.rmtree(self.socket_path.parent, ignore_errors=True)
 
     async def stop(self, timeout: float = 5.0) -> None:
         """Ask the world to stop; kill it if it has not within `timeout` seconds."""
