@@ -1,8 +1,10 @@
 """One asyncio task that feeds the world the queued tasks, one at a time, oldest first.
 
 The queue is the store itself (tasks in state 'queued', by submission order), so a restart
-of the service picks up where it stopped. If the world dies under a task, the task fails
-with the reason and a new world starts; cancelling a running task ends the world on purpose.
+of the service picks up where it stopped. While a task runs, the next one, if tiny, already
+waits in the world's socket (still 'queued' here) so rank 0 goes on without a round trip.
+If the world dies under a task, the task fails with the reason and a new world starts;
+cancelling a running task ends the world on purpose.
 """
 
 from __future__ import annotations
@@ -81,7 +83,8 @@ class Dispatcher:
         if running is not None:
             self.announce(self.store.fail(running, "the service stopped during the task"))
         if self.world is not None:
-            await self.world.stop()
+            # A busy world would finish its job before reading "stop": end it at once.
+            await (self.world.kill() if running is not None else self.world.stop())
         self.world_state = "stopped"
 
     def notify(self) -> None:
