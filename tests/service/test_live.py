@@ -103,12 +103,15 @@ def test_events_stream_reports_each_state(svc: LiveService) -> None:
     assert [e["state"] for e in seen if e["id"] == task_id] == ["queued", "running", "done"]
 
 
-def test_world_killed_mid_job_fails_the_job_then_restarts(svc: LiveService) -> None:
+@pytest.mark.parametrize("victim", ["rank", "mpiexec"])
+def test_world_killed_mid_job_fails_the_job_then_restarts(svc: LiveService, victim: str) -> None:
     restarts = svc.status()["world"]["restarts"]
     slow = svc.submit(SLOW_JOB)
     svc.wait(slow, until=("running", "done", "failed"))
-    ranks = svc.client.get("/api/nodes").json()["nodes"][0]["pids"]
-    os.kill(ranks[-1], signal.SIGKILL)
+    if victim == "rank":
+        os.kill(svc.client.get("/api/nodes").json()["nodes"][0]["pids"][-1], signal.SIGKILL)
+    else:
+        os.kill(svc.status()["world"]["pid"], signal.SIGKILL)
     task = svc.wait(slow)
     assert task["state"] == "failed"
     assert "world exited" in task["error"] and "during the task" in task["error"]
