@@ -24,3 +24,28 @@ def test_event_bus_wakes_listeners_and_forgets_them() -> None:
             assert await queue.get() is None
 
     asyncio.run(scenario())
+
+
+def test_event_stream_keeps_alive_and_ends_when_the_bus_closes(monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from supervm.service.routes import observe
+
+    monkeypatch.setattr(observe, "KEEP_ALIVE_S", 0.05)
+    bus = EventBus()
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(
+        service=SimpleNamespace(bus=bus))))
+
+    async def scenario() -> list[str]:
+        response = await observe.events(request)  # type: ignore[arg-type]
+        stream = response.body_iterator
+        chunks = [await stream.__anext__(), await stream.__anext__()]
+        bus.publish({"id": "t", "state": "done"})
+        chunks.append(await stream.__anext__())
+        bus.close()
+        chunks += [chunk async for chunk in stream]
+        return chunks
+
+    chunks = asyncio.run(asyncio.wait_for(scenario(), 5))
+    assert chunks == [": connected\n\n", ": keep-alive\n\n",
+                      'event: task\ndata: {"id": "t", "state": "done"}\n\n']
