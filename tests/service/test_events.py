@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from supervm.service.events import EventBus
 
 
@@ -26,7 +28,8 @@ def test_event_bus_wakes_listeners_and_forgets_them() -> None:
     asyncio.run(scenario())
 
 
-def test_event_stream_keeps_alive_and_ends_when_the_bus_closes(monkeypatch) -> None:
+def test_event_stream_keeps_alive_and_ends_when_the_bus_closes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     from types import SimpleNamespace
 
     from supervm.service.routes import observe
