@@ -30,13 +30,17 @@ _MAX_START_BACKOFF_S = 10.0
 _UNSTORED = ("job",)
 #: Jobs with fewer input elements than this may be sent ahead (see Dispatcher._send_ahead).
 _AHEAD_BELOW = 65_536
+#: ... and fewer inline values than this: the message must fit in the socket's buffer, or
+#: sending it would wait for rank 0 to finish the running job, and so would that job's
+#: deadline, which starts once the sending is done.
+_AHEAD_INLINE_BELOW = 4096
 
 
 def _is_tiny(spec: dict[str, Any]) -> bool:
-    """Return whether a job's input is inline or generated and small."""
+    """Return whether a job's input is small and its message short."""
     source = spec.get("input") or {}
     if "values" in source:
-        return len(source["values"]) < _AHEAD_BELOW
+        return len(source["values"]) < _AHEAD_INLINE_BELOW
     if "random" in source:
         return int(source["random"].get("n", _AHEAD_BELOW)) < _AHEAD_BELOW
     return False
