@@ -119,3 +119,25 @@ def test_a_lost_world_fails_the_running_task_and_resends_the_one_ahead(tmp_path:
         await dispatcher.close()
 
     asyncio.run(scenario())
+
+
+class PoisonWorld(FakeWorld):
+    """Dies whenever it is sent a job."""
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.alive = False
+        raise WorldDiedError("gone")
+
+
+def test_a_task_no_world_can_take_fails_instead_of_looping(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        store = Store(tmp_path / "s.db")
+        dispatcher = Dispatcher(store, EventBus(), Metrics(store), ranks=2, state_dir=tmp_path,
+                                world_factory=PoisonWorld)
+        task = store.add("sum", TINY)
+        await dispatcher.start()
+        await _until(lambda: store.get(task.id).state == "failed")  # type: ignore[union-attr]
+        assert "could not take the task (3 worlds tried)" in store.get(task.id).error  # type: ignore[union-attr,operator]
+        await dispatcher.close()
+
+    asyncio.run(scenario())

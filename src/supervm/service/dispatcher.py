@@ -26,6 +26,8 @@ from supervm.world import SOLO_BELOW
 CANCEL_DEADLINE_S = 15.0
 #: Longest wait between attempts to start a world that keeps failing to start.
 _MAX_START_BACKOFF_S = 10.0
+#: Worlds a task may fail to reach before it fails (a message no world can take).
+_MAX_SEND_FAILURES = 3
 #: Report keys not kept in the store (the spec is kept already, and may be large).
 _UNSTORED = ("job",)
 #: Jobs with fewer input elements than this may be sent ahead (see Dispatcher._send_ahead).
@@ -67,6 +69,7 @@ class Dispatcher:
         self._stopping = False
         self._loop_task: asyncio.Task[None] | None = None
         self._ahead: Task | None = None  # sent to the world behind the running task
+        self._send_failures: dict[str, int] = {}
 
     async def start(self) -> None:
         """Fail the tasks a previous run left running, then start feeding the world."""
@@ -117,6 +120,7 @@ class Dispatcher:
             if task is None:
                 task = self.store.next_queued()
                 if task is not None and not await self._send(task):
+                    self._count_send_failure(task)
                     continue  # the world went: the task is still queued for the next one
             if task is not None:
                 await self._run(task)
@@ -172,7 +176,17 @@ class Dispatcher:
             await self.world.send(message)
         except WorldDiedError:
             return False
+        self._send_failures.pop(task.id, None)
         return True
+
+    def _count_send_failure(self, task: Task) -> None:
+        """Fail a task whose sending ended the world again and again (it would forever)."""
+        failures = self._send_failures.get(task.id, 0) + 1
+        self._send_failures[task.id] = failures
+        if failures >= _MAX_SEND_FAILURES:
+            del self._send_failures[task.id]
+            self.announce(self.store.fail(task.id, f"the world could not take the task "
+                                                   f"({failures} worlds tried)"))
 
     async def _send_ahead(self) -> None:
         """Send the next queued task now if it is tiny: rank 0 starts it the moment it answers

@@ -21,6 +21,8 @@ from supervm.world import SOLO_BELOW
 START_DEADLINE_S = 60.0
 #: Seconds a stopping world gets between SIGTERM and SIGKILL.
 STOP_GRACE_S = 3.0
+#: Seconds an idle rank 0 may take to read a job message (a large inline job is 16 MiB).
+SEND_DEADLINE_S = 60.0
 
 
 class WorldError(RuntimeError):
@@ -140,16 +142,21 @@ class World:
         return WorldDiedError(self.exit_reason(status) if status is not None
                               else f"the world's connection closed: {cause}")
 
-    async def send(self, message: dict[str, Any]) -> None:
-        """Send `message` (rank 0 reads it once done with what it has); raise WorldDiedError."""
+    async def send(self, message: dict[str, Any], timeout: float = SEND_DEADLINE_S) -> None:
+        """Send `message` (rank 0 reads it once done with what it has); raise WorldDiedError,
+        ending the world first if it has not taken the message within `timeout` seconds."""
         async with self._lock:
             if not self.alive or self._writer is None:
                 raise WorldDiedError(self.exit_reason())
             try:
                 self._writer.write(wire.encode(message, plain=True))
-                await self._writer.drain()
+                await asyncio.wait_for(self._writer.drain(), timeout)
             except ConnectionError as exc:
                 raise await self._died(exc) from None
+            except asyncio.TimeoutError:
+                await self.kill()
+                raise WorldDiedError(f"the world did not take a message within {timeout:g} s; "
+                                     "it was ended") from None
 
     async def receive(self, timeout: float) -> dict[str, Any]:
         """Return the world's next answer; raise WorldDiedError, or asyncio.TimeoutError."""
