@@ -34,15 +34,17 @@ lint: setup
 test: setup lint
 	$(PY) -m pytest
 
+# The Super VM: HTTP service + persistent local MPI world; prints the URL and the token.
 run: setup
-	$(PY) -m supervm demo
+	$(PY) -m supervm serve
 
-# Both ratio scripts always run; the target fails if either reports a missed target.
+# Every script always runs; the target fails if any reports a missed target.
 bench: setup
 	$(PY) -m pytest benchmarks -q
 	$(PY) benchmarks/ratios.py; local=$$?; \
 	$(PY) benchmarks/dist_ratios.py; dist=$$?; \
-	exit $$((local | dist))
+	$(PY) benchmarks/service_latency.py; service=$$?; \
+	exit $$((local | dist | service))
 
 clean:
 	rm -rf build $(VENV) src/supervm/_core.cpp src/supervm/*.so

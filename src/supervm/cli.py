@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--repeat", type=_positive_int, default=3, help="timed rounds (3)")
     demo.add_argument("--seed", type=int, default=0, help="generator seed (0)")
     _add_run(sub)
+    _add_serve(sub)
     return parser
 
 
@@ -62,6 +63,41 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
                      help="stop every rank after this many seconds (exit status 124)")
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {value}")
+    return value
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    import os
+
+    serve = sub.add_parser(
+        "serve", help="start the HTTP service and its persistent MPI world",
+        description="Start the HTTP API (uvicorn) and a persistent MPI world of --ranks local "
+                    "ranks that runs the submitted jobs one after another.")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (127.0.0.1); others need a token set up first")
+    # A string default goes through `type` too, so a bad SUPERVM_API_PORT is reported as such.
+    serve.add_argument("--port", type=_port, default=os.environ.get("SUPERVM_API_PORT", "3000"),
+                       help="port (SUPERVM_API_PORT, else 3000)")
+    serve.add_argument("--ranks", type=_positive_int, default=2, help="ranks of the world (2)")
+    serve.add_argument("--state-dir", default=None,
+                       help="store, token, runs (SUPERVM_STATE_DIR, else ~/.local/state/supervm)")
+    serve.add_argument("--max-body-mb", type=_positive_float, default=16.0,
+                       help="largest request body in MiB (16)")
+    serve.add_argument("--max-elements", type=_positive_int, default=1_000_000_000,
+                       help="largest job input in elements (1e9)")
+    serve.add_argument("--job-timeout", type=_positive_float, default=3600.0,
+                       help="seconds a job may run before the world is restarted (3600)")
+    serve.add_argument("--solo-below", type=int, default=65_536,
+                       help="jobs of fewer elements run on rank 0 alone (65536; 0: never)")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the process exit status."""
     args = build_parser().parse_args(argv)
@@ -73,6 +109,17 @@ def main(argv: list[str] | None = None) -> int:
         from supervm.jobs.command import run_command
 
         return run_command(args.job, args.ranks, args.out, args.timeout)
+    elif args.command == "serve":
+        from pathlib import Path
+
+        from supervm.service.app import default_state_dir
+        from supervm.service.server import serve
+
+        return serve(args.host, args.port, args.ranks,
+                     Path(args.state_dir) if args.state_dir else default_state_dir(),
+                     max_body_bytes=int(args.max_body_mb * 2**20),
+                     max_elements=args.max_elements, job_timeout_s=args.job_timeout,
+                     solo_below=args.solo_below)
     return 0
 
 

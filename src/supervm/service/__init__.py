@@ -1,0 +1,1 @@
+"""The HTTP service: Starlette app, job store, dispatcher, world client, metrics, auth."""

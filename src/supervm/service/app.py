@@ -1,0 +1,134 @@
+"""The Starlette application: routes, auth, error answers, and the dispatcher's lifetime."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from supervm.service.auth import TokenAuth
+from supervm.service.context import ServiceState, error_response
+from supervm.service.dispatcher import Dispatcher
+from supervm.service.events import EventBus
+from supervm.service.metrics import Metrics
+from supervm.service.routes import health, nodes, observe, submit, tasks
+from supervm.service.store import Store
+from supervm.service.submission import Limits, RequestError
+from supervm.world import SOLO_BELOW
+
+log = logging.getLogger("supervm.service")
+
+MAX_BODY_BYTES = 16 * 2**20
+MAX_ELEMENTS = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """How one service instance runs."""
+
+    state_dir: Path
+    token: str
+    ranks: int = 2
+    open_reads: bool = True
+    max_body_bytes: int = MAX_BODY_BYTES
+    max_elements: int = MAX_ELEMENTS
+    data_dir: Path | None = None
+    job_timeout_s: float = 3600.0
+    start_world: bool = True
+    solo_below: int = SOLO_BELOW
+
+
+def prepare_state_dir(path: Path) -> Path:
+    """Create the state directory (only this user may enter it) and its runs/ and data/."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for sub in ("runs", "data"):
+        (path / sub).mkdir(exist_ok=True)
+    return path
+
+
+async def _request_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestError)
+    return error_response(exc.status, exc.message, exc.detail)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = {404: f"no such endpoint: {request.method} {request.url.path}",
+               405: f"method {request.method} not allowed on {request.url.path}"}.get(
+        exc.status_code, str(exc.detail))
+    return error_response(exc.status_code, message, headers=exc.headers)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    # The traceback goes to the server's log, never to the client.
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal error; the server's log has the details")
+
+
+def _openapi_route() -> Route:
+    from supervm.service.openapi import build_document
+
+    document = build_document()
+
+    async def openapi(request: Request) -> JSONResponse:
+        return JSONResponse(document)
+
+    return Route("/openapi.json", openapi, methods=["GET"])
+
+
+def create_app(config: ServiceConfig) -> Starlette:
+    """Return the service's ASGI app over the state directory in `config`."""
+    state_dir = prepare_state_dir(config.state_dir)
+    store = Store(state_dir / "supervm.db")
+    bus = EventBus()
+    metrics = Metrics(store)
+    dispatcher = Dispatcher(store, bus, metrics, ranks=config.ranks, state_dir=state_dir,
+                            job_timeout_s=config.job_timeout_s, solo_below=config.solo_below)
+    limits = Limits(config.max_elements, config.data_dir or state_dir / "data")
+    state = ServiceState(store, bus, metrics, dispatcher, limits, state_dir / "runs",
+                         config.max_body_bytes)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.loop = asyncio.get_running_loop()
+        if config.start_world:
+            await dispatcher.start()
+        try:
+            yield
+        finally:
+            bus.close()
+            await dispatcher.close()
+            store.close()
+
+    routes = [*health.routes, *submit.routes, *tasks.routes, *nodes.routes, *observe.routes,
+              _openapi_route()]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(TokenAuth, token=config.token, open_reads=config.open_reads)],
+        exception_handlers={RequestError: _request_error, HTTPException: _http_error,
+                            Exception: _internal_error},
+        lifespan=lifespan,
+    )
+    app.state.service = state
+    app.state.config = config
+    return app
+
+
+def default_state_dir() -> Path:
+    """Return SUPERVM_STATE_DIR, else ~/.local/state/supervm."""
+    configured = os.environ.get("SUPERVM_STATE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "supervm"

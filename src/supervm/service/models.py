@@ -1,0 +1,153 @@
+"""Request and response bodies of the HTTP API (pydantic), and the seed body mapping."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Operation = Literal["sort", "argsort", "sum", "min", "max", "mean", "var", "histogram"]
+TaskState = Literal["queued", "running", "done", "failed", "cancelled"]
+
+
+class ProcessParameters(BaseModel):
+    """Options of a seed-style process request; cpu and memory are recorded hints."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cpu: int | None = Field(None, ge=1, description="the seed's CPU hint: recorded with the "
+                            "task, not enforced (every job runs on all the world's ranks)")
+    memory: int | None = Field(None, ge=1, description="the seed's memory hint in MiB: "
+                               "recorded with the task, not enforced")
+    dtype: Literal["int32", "int64", "uint32", "uint64", "float32", "float64"] | None = Field(
+        None, description="element type of inputData (default: int64 for integers, else "
+        "float64)")
+    bins: int | None = Field(None, gt=0, description="histogram: number of bins (10)")
+    range: tuple[float, float] | None = Field(None, description="histogram: [low, high]")
+    ddof: float | None = Field(None, description="var: delta degrees of freedom (0)")
+    threads: int | None = Field(None, ge=1, description="kernel threads per rank (1)")
+
+    @field_validator("ddof")
+    @classmethod
+    def _finite(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError("ddof must be finite")
+        return value
+
+
+class SeedProcessRequest(BaseModel):
+    """The older system's process body: inline numbers, an operation, parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    inputData: list[int | float] = Field(description="the data")  # noqa: N815 (seed's name)
+    operation: Operation = Field(description="what to compute")
+    parameters: ProcessParameters = Field(default_factory=ProcessParameters)
+
+
+class RenderOptions(BaseModel):
+    """The older system's render options."""
+
+    model_config = ConfigDict(extra="allow")
+
+    quality: str | None = Field(None, description="e.g. low, medium, high")
+    resolution: str | None = Field(None, description="WIDTHxHEIGHT, e.g. 1920x1080")
+
+
+class SeedRenderRequest(BaseModel):
+    """The older system's render body (validated in full by the render job model)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sceneFile: str = Field(description="the scene to render")  # noqa: N815
+    frameStart: int = Field(1, description="first frame")  # noqa: N815
+    frameEnd: int = Field(1, description="last frame (inclusive)")  # noqa: N815
+    options: RenderOptions = Field(default_factory=RenderOptions)
+
+
+class Submitted(BaseModel):
+    """The answer to a submission (202)."""
+
+    id: str = Field(description="the task id")
+    kind: str = Field(description="the job kind")
+    state: TaskState
+    location: str = Field(description="URL path of the task")
+
+
+class TaskInfo(BaseModel):
+    """One task as the API shows it."""
+
+    id: str
+    kind: str
+    state: TaskState
+    spec: dict[str, Any] = Field(description="the job spec as run (the job model)")
+    hints: dict[str, Any] | None = Field(None, description="recorded seed hints (cpu, memory)")
+    created_at: float = Field(description="Unix time of submission")
+    queued_at: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    duration_s: float | None = Field(None, description="seconds the job ran in the world")
+    error: str | None = None
+    result: Any = Field(None, description="a reduction's value (small results only)")
+    result_url: str | None = Field(None, description="where the full result is, when done")
+    transitions: list[dict[str, Any]] | None = Field(
+        None, description="state changes with times (single-task view only)")
+
+
+class TaskPage(BaseModel):
+    """A page of tasks, newest first."""
+
+    tasks: list[TaskInfo]
+    total: int
+    offset: int
+    limit: int
+
+
+class ErrorItem(BaseModel):
+    """One problem with a request."""
+
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: a message, and for invalid input one item per field."""
+
+    error: str
+    detail: list[ErrorItem] | None = None
+
+
+class Health(BaseModel):
+    """The health check."""
+
+    status: Literal["ok", "degraded"]
+    world: str = Field(description="the world's state")
+    time: float
+
+
+class Status(BaseModel):
+    """The Super VM's status."""
+
+    world: dict[str, Any] = Field(description="state, ranks, size, pid, restarts, ...")
+    queue_length: int
+    running: str | None = Field(description="id of the running task")
+    uptime_s: float
+    version: str
+
+
+class Node(BaseModel):
+    """A host the world's ranks run on."""
+
+    id: str = Field(description="the host name (MPI processor name)")
+    ranks: list[int]
+    pids: list[int]
+    cpus: int
+    memory: dict[str, Any] | None = Field(None, description="total/available bytes (the "
+                                          "service's own host only)")
+
+
+class NodeList(BaseModel):
+    """Every node of the world."""
+
+    nodes: list[Node]
