@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,13 @@ class TileProgress:
 
 
 def run_render(spec: RenderJob, comm: MPI.Comm, out_dir: Path, progress: bool,
-               started_at: float) -> dict[str, Any]:
-    """Render every frame of `spec` over `comm`; write the images; return the report."""
+               started_at: float, path_of: Callable[[int], Path] | None = None
+               ) -> dict[str, Any]:
+    """Render every frame of `spec` over `comm`; write the images; return the report.
+
+    Frame f goes to `path_of(f)`, by default out_dir / frame-NNNN.<format>.
+    """
+    path_of = path_of or (lambda f: out_dir / frame_name(f, spec.format))
     started = time.perf_counter()
     rank, size = comm.Get_rank(), comm.Get_size()
     kept: list[Any] = []
@@ -69,8 +75,8 @@ def run_render(spec: RenderJob, comm: MPI.Comm, out_dir: Path, progress: bool,
             rays += result.rays
 
             def write(images: dict = result.images) -> list[dict[str, Any]]:
-                return [{"frame": f, "file": save_image(images[f], out_dir / frame_name(
-                    f, spec.format)).name} for f in sorted(images)]
+                return [{"frame": f, "file": save_image(images[f], path_of(f)).name}
+                        for f in sorted(images)]
 
             names = agree(comm, write if rank == 0 else lambda: [])[0]
             written += names

@@ -295,13 +295,14 @@ def describe(error: ValidationError) -> list[str]:
 def parse_scene(data: Any, base: Path | None = None) -> Scene:
     """Return the Scene of parsed JSON; mesh paths become absolute against `base` (or cwd)."""
     if isinstance(data, Scene):
-        return data
-    if not isinstance(data, dict):
+        scene = data
+    elif isinstance(data, dict):
+        try:
+            scene = Scene.model_validate(data)
+        except ValidationError as exc:
+            raise SceneError(describe(exc)) from None
+    else:
         raise SceneError([f"scene: expected a JSON object, got {type(data).__name__}"])
-    try:
-        scene = Scene.model_validate(data)
-    except ValidationError as exc:
-        raise SceneError(describe(exc)) from None
     base = base or Path.cwd()
     objects = list(scene.objects)
     problems = []
