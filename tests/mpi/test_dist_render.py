@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-import numpy as np
 import pytest
-from launching import REPO, WORKERS, mpirun, supervm_cli
-from PIL import Image
-
-import supervm
+from launching import REPO, WORKERS, mpirun
 
 SCENES = REPO / "examples" / "scenes"
 
