@@ -37,12 +37,13 @@ test: setup lint
 run: setup
 	$(PY) -m supervm demo
 
-# Both ratio scripts always run; the target fails if either reports a missed target.
+# Every ratio script always runs; the target fails if any reports a missed target.
 bench: setup
 	$(PY) -m pytest benchmarks -q
 	$(PY) benchmarks/ratios.py; local=$$?; \
 	$(PY) benchmarks/dist_ratios.py; dist=$$?; \
-	exit $$((local | dist))
+	$(PY) benchmarks/render_ratios.py; render=$$?; \
+	exit $$((local | dist | render))
 
 clean:
 	rm -rf build $(VENV) src/supervm/_core.cpp src/supervm/*.so

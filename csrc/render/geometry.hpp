@@ -90,20 +90,19 @@ inline float intersect(const Plane& pl, const Ray& ray, float tmin, float tmax) 
     return (t > tmin && t < tmax) ? t : -1;
 }
 
+// min and max that compile to single instructions (std::fmin must honour NaN rules).
+inline float fast_min(float a, float b) { return a < b ? a : b; }
+inline float fast_max(float a, float b) { return a > b ? a : b; }
+
 // Slab test against a box, given the ray's reciprocal direction; returns the entry distance
 // or INFINITY when the ray misses the box within (0, tmax).
 inline float enter(const Box& b, const Vec3& origin, const Vec3& inv, float tmax) {
-    float t0 = (b.lo.x - origin.x) * inv.x, t1 = (b.hi.x - origin.x) * inv.x;
-    float near = std::fmin(t0, t1), far = std::fmax(t0, t1);
-    t0 = (b.lo.y - origin.y) * inv.y;
-    t1 = (b.hi.y - origin.y) * inv.y;
-    near = std::fmax(near, std::fmin(t0, t1));
-    far = std::fmin(far, std::fmax(t0, t1));
-    t0 = (b.lo.z - origin.z) * inv.z;
-    t1 = (b.hi.z - origin.z) * inv.z;
-    near = std::fmax(near, std::fmin(t0, t1));
-    far = std::fmin(far, std::fmax(t0, t1));
-    far = std::fmin(far, tmax);
+    float tx0 = (b.lo.x - origin.x) * inv.x, tx1 = (b.hi.x - origin.x) * inv.x;
+    float ty0 = (b.lo.y - origin.y) * inv.y, ty1 = (b.hi.y - origin.y) * inv.y;
+    float tz0 = (b.lo.z - origin.z) * inv.z, tz1 = (b.hi.z - origin.z) * inv.z;
+    float near = fast_max(fast_max(fast_min(tx0, tx1), fast_min(ty0, ty1)), fast_min(tz0, tz1));
+    float far = fast_min(fast_min(fast_max(tx0, tx1), fast_max(ty0, ty1)), fast_max(tz0, tz1));
+    far = fast_min(far, tmax);
     return (near <= far && far > 0) ? near : INFINITY;
 }
 

@@ -12,7 +12,7 @@ from mpi4py import MPI
 
 import supervm
 from supervm.dist._mpi import agree
-from supervm.dist.render import render_frames
+from supervm.dist.rendering import render_frames
 from supervm.jobs.render_model import RenderJob
 from supervm.rendering.api import RenderSettings, prepare
 from supervm.rendering.image import save_image

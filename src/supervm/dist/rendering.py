@@ -8,6 +8,7 @@ one-process render whatever the number of ranks.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ from supervm.rendering.compile import CompiledScene
 from supervm.rendering.tiling import tiles
 
 _NEXT, _DONE = 0, 1  # slots of the counter window
+_PROGRESS_INTERVAL_S = 0.0002
 
 
 @dataclass
@@ -35,25 +37,48 @@ class FramesResult:
 
 
 class _Counter:
-    """Two int64 counters in rank 0's memory that every rank updates atomically."""
+    """Two int64 counters in rank 0's memory that every rank updates atomically.
+
+    MPICH applies another rank's atomic on rank 0's window only when rank 0 enters the MPI
+    library, and rank 0 spends its time in the C++ tracer; a helper thread on rank 0 pokes
+    the progress engine every fraction of a millisecond so the others never wait a tile.
+    """
 
     def __init__(self, comm: MPI.Comm) -> None:
-        size = 2 * 8 if comm.Get_rank() == 0 else 0
+        self.rank = comm.Get_rank()
+        size = 2 * 8 if self.rank == 0 else 0
         self.win = MPI.Win.Allocate(size, 8, comm=comm)
-        if comm.Get_rank() == 0:
+        if self.rank == 0:
             np.frombuffer(self.win.tomemory(), dtype=np.int64)[:] = 0
         comm.Barrier()  # zeroed before anyone adds
+        self.win.Lock_all()
+        self._stop = threading.Event()
+        self._poke = comm.Dup() if comm.Get_size() > 1 else None  # collective: every rank
+        self._thread: threading.Thread | None = None
+        if self._poke is not None and self.rank == 0:
+            self._thread = threading.Thread(target=self._progress, daemon=True)
+            self._thread.start()
+
+    def _progress(self) -> None:
+        assert self._poke is not None
+        while not self._stop.wait(_PROGRESS_INTERVAL_S):
+            self._poke.Iprobe()  # any MPI call drives the progress engine
 
     def add(self, slot: int, amount: int) -> int:
         """Add `amount` to counter `slot`; return its value before."""
         value = np.zeros(1, dtype=np.int64)
-        self.win.Lock(0, MPI.LOCK_SHARED)
         self.win.Fetch_and_op(np.array([amount], dtype=np.int64), value, 0, slot, MPI.SUM)
-        self.win.Unlock(0)
+        self.win.Flush(0)
         return int(value[0])
 
     def free(self) -> None:
-        """Release the window (collective)."""
+        """Stop the helper and release the window (collective)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self._poke is not None:
+            self._poke.Free()
+        self.win.Unlock_all()
         self.win.Free()
 
 
