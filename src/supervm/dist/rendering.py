@@ -53,7 +53,10 @@ class _Counter:
         comm.Barrier()  # zeroed before anyone adds
         self.win.Lock_all()
         self._stop = threading.Event()
-        self._poke = comm.Dup() if comm.Get_size() > 1 else None  # collective: every rank
+        # Calling MPI from a second thread needs MPI_THREAD_MULTIPLE (mpi4py's default);
+        # without it rank 0 still answers, only later (when it takes its next tile).
+        helped = comm.Get_size() > 1 and MPI.Query_thread() == MPI.THREAD_MULTIPLE
+        self._poke = comm.Dup() if helped else None  # collective: every rank alike
         self._thread: threading.Thread | None = None
         if self._poke is not None and self.rank == 0:
             self._thread = threading.Thread(target=self._progress, daemon=True)
@@ -88,25 +91,32 @@ def _render_items(compiled: CompiledScene, settings: RenderSettings, frames: Seq
     """Take items until none are left; return [(item, tile pixels)] and the rays traced."""
     total = len(frames) * len(work)
     scene = compiled.scene
-    # A rank with several threads takes one tile per thread at a time.
-    step = max(1, threads if threads > 0 else _core.cpu_count())
+    # A rank with several threads takes one tile per thread at a time and renders them
+    # together into a canvas of the frame, from which the tiles are cut.
+    step = threads if threads > 0 else _core.cpu_count()
+    canvases: dict[int, np.ndarray] = {}
     done: list[Any] = []
     rays = 0
     while True:
         first = counter.add(_NEXT, step)
         if first >= total:
             return done, rays
-        for item in range(first, min(first + step, total)):
-            frame = frames[item // len(work)]
-            x0, y0, w, h = (int(v) for v in work[item % len(work)])
-            out = np.empty((h, w, 3), dtype=np.float32)
-            rays += _core.render_tile_into(compiled.core, compiled.camera(frame), settings.width,
-                                           settings.height, x0, y0, out, settings.spp,
-                                           scene.max_depth, scene.seed, frame)
-            done.append((item, out))
-        finished = counter.add(_DONE, min(first + step, total) - first)
+        items = range(first, min(first + step, total))
+        for frame_index in sorted({item // len(work) for item in items}):
+            frame = frames[frame_index]
+            mine = [item for item in items if item // len(work) == frame_index]
+            if frame not in canvases:
+                canvases[frame] = np.empty((settings.height, settings.width, 3), np.float32)
+            rays += _core.render_tiles_into(
+                compiled.core, compiled.camera(frame),
+                np.ascontiguousarray(work[[item % len(work) for item in mine]]),
+                canvases[frame], settings.spp, scene.max_depth, scene.seed, frame, step)
+            for item in mine:
+                x0, y0, w, h = (int(v) for v in work[item % len(work)])
+                done.append((item, canvases[frame][y0:y0 + h, x0:x0 + w].copy()))
+        finished = counter.add(_DONE, len(items))
         if report is not None:
-            report(finished + min(first + step, total) - first)
+            report(finished + len(items))
 
 
 def render_frames(scene: SceneLike, frames: Sequence[int], *, width: int | None = None,
@@ -140,9 +150,8 @@ def render_frames(scene: SceneLike, frames: Sequence[int], *, width: int | None 
     report = (lambda done: progress(done, total)) if progress is not None and rank == 0 else None
     try:
         pieces: list[Any] = []
-        rays = agree(comm, lambda: pieces.append(
+        agree(comm, lambda: pieces.append(
             _render_items(compiled, settings, frames, work, counter, nthreads, report)))
-        del rays
         mine, my_rays = pieces[0]
     finally:
         counter.free()
