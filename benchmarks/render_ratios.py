@@ -80,7 +80,7 @@ def _worker(repeat: int, scale: float, out: Path) -> None:
 
     comm = MPI.COMM_WORLD
     compiled = prepare(SCENES / "mesh.json")
-    size = {"width": int(200 * scale), "height": int(150 * scale), "spp": 4, "tile": 16,
+    size = {"width": int(320 * scale), "height": int(240 * scale), "spp": 4, "tile": 16,
             "threads": 1}
     best = {"1 rank": float("inf"), "2 ranks": float("inf")}
     # Rounds are short and the machine is shared: take more of them to catch quiet moments.

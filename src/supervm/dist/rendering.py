@@ -23,8 +23,9 @@ from supervm.rendering.api import RenderSettings, SceneLike, prepare
 from supervm.rendering.compile import CompiledScene
 from supervm.rendering.tiling import tiles
 
-_NEXT, _DONE = 0, 1  # slots of the counter window
-_PROGRESS_INTERVAL_S = 0.0002
+_NEXT = 0  # the counter's slot in the window
+_GUIDED_SHARE = 4  # a take is at most 1/(4 * ranks) of what is left
+_PROGRESS_INTERVAL_S = 0.001
 
 
 @dataclass
@@ -37,7 +38,7 @@ class FramesResult:
 
 
 class _Counter:
-    """Two int64 counters in rank 0's memory that every rank updates atomically.
+    """An int64 counter in rank 0's memory that every rank updates atomically.
 
     MPICH applies another rank's atomic on rank 0's window only when rank 0 enters the MPI
     library, and rank 0 spends its time in the C++ tracer; a helper thread on rank 0 pokes
@@ -46,7 +47,7 @@ class _Counter:
 
     def __init__(self, comm: MPI.Comm) -> None:
         self.rank = comm.Get_rank()
-        size = 2 * 8 if self.rank == 0 else 0
+        size = 8 if self.rank == 0 else 0
         self.win = MPI.Win.Allocate(size, 8, comm=comm)
         if self.rank == 0:
             np.frombuffer(self.win.tomemory(), dtype=np.int64)[:] = 0
@@ -86,17 +87,18 @@ class _Counter:
 
 
 def _render_items(compiled: CompiledScene, settings: RenderSettings, frames: Sequence[int],
-                  work: np.ndarray, counter: _Counter, threads: int,
+                  work: np.ndarray, counter: _Counter, threads: int, ranks: int,
                   report: Callable[[int], None] | None) -> tuple[list[Any], int]:
     """Take items until none are left; return [(item, tile pixels)] and the rays traced."""
     total = len(frames) * len(work)
     scene = compiled.scene
-    # A rank with several threads takes one tile per thread at a time and renders them
+    # A rank with several threads takes at least one tile per thread and renders them
     # together into a canvas of the frame, from which the tiles are cut.
-    step = threads if threads > 0 else _core.cpu_count()
+    least = threads if threads > 0 else _core.cpu_count()
     canvases: dict[int, np.ndarray] = {}
     done: list[Any] = []
     rays = 0
+    step = least
     while True:
         first = counter.add(_NEXT, step)
         if first >= total:
@@ -110,13 +112,15 @@ def _render_items(compiled: CompiledScene, settings: RenderSettings, frames: Seq
             rays += _core.render_tiles_into(
                 compiled.core, compiled.camera(frame),
                 np.ascontiguousarray(work[[item % len(work) for item in mine]]),
-                canvases[frame], settings.spp, scene.max_depth, scene.seed, frame, step)
+                canvases[frame], settings.spp, scene.max_depth, scene.seed, frame, least)
             for item in mine:
                 x0, y0, w, h = (int(v) for v in work[item % len(work)])
                 done.append((item, canvases[frame][y0:y0 + h, x0:x0 + w].copy()))
-        finished = counter.add(_DONE, len(items))
         if report is not None:
-            report(finished + len(items))
+            report(items.stop)  # items handed out so far: a close, cheap measure of progress
+        # Guided scheduling: large takes while much is left, single tiles at the end, so
+        # few round trips to rank 0 and still an even finish.
+        step = max(least, (total - items.stop) // (_GUIDED_SHARE * ranks))
 
 
 def render_frames(scene: SceneLike, frames: Sequence[int], *, width: int | None = None,
@@ -151,7 +155,8 @@ def render_frames(scene: SceneLike, frames: Sequence[int], *, width: int | None 
     try:
         pieces: list[Any] = []
         agree(comm, lambda: pieces.append(
-            _render_items(compiled, settings, frames, work, counter, nthreads, report)))
+            _render_items(compiled, settings, frames, work, counter, nthreads,
+                          comm.Get_size(), report)))
         mine, my_rays = pieces[0]
     finally:
         counter.free()
