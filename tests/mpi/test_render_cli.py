@@ -80,3 +80,17 @@ def test_ranks_started_by_mpiexec_render_too(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     local = supervm.render(SPHERES, width=24, height=16, spp=2)
     assert np.array_equal(np.load(tmp_path / "m.npy"), local)
+
+
+def test_a_mesh_that_does_not_parse_exits_2_naming_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.obj").write_text("v 0 0 0\nv 1 0 0\nf 1 2 9\n")
+    scene = json.loads((SCENES / "mesh.json").read_text())
+    scene["objects"][1]["file"] = "bad.obj"
+    (tmp_path / "scene.json").write_text(json.dumps(scene))
+    for extra in ([], ["--np", "2"]):
+        done = supervm_cli(["render", str(tmp_path / "scene.json"), "-o",
+                            str(tmp_path / "x.png"), *extra], timeout=60)
+        assert done.returncode == 2, done.stderr
+        assert "objects.1.file:" in done.stderr and "bad.obj:3: vertex index 9" in done.stderr
+        assert "Traceback" not in done.stderr
+    assert not (tmp_path / "x.png").exists()

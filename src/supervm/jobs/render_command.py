@@ -15,6 +15,7 @@ from supervm.jobs.launch import (
 )
 from supervm.jobs.render_model import FrameRange, RenderJob
 from supervm.jobs.validation import JobError, check_scene, parse_job
+from supervm.rendering.scene import SceneError
 
 _USAGE = 2  # exit status of a bad scene or bad arguments
 
@@ -78,7 +79,10 @@ def render_command(args: object) -> int:
         return _USAGE
     ranks = args.ranks or 1  # type: ignore[attr-defined]
     if ranks == 1:
-        return _render_here(spec, out, args.threads)  # type: ignore[attr-defined]
+        try:
+            return _render_here(spec, out, args.threads)  # type: ignore[attr-defined]
+        except SceneError as exc:  # a mesh file that exists but does not parse
+            return _fail(args.scene, JobError(exc.problems))  # type: ignore[attr-defined]
     try:
         mpiexec = find_mpiexec()
     except FileNotFoundError as exc:
@@ -143,6 +147,10 @@ def _as_rank(args: object) -> int:
     try:
         report = run_render(spec, comm, out.parent, True, time.time(),
                             path_of=lambda f: output_path(out, f, several))
+    except SceneError as exc:  # raised on every rank together (agree): a mesh that won't parse
+        return _fail(args.scene, JobError(exc.problems)) if rank == 0 else _USAGE  # type: ignore
+    except RemoteRankError:
+        return _USAGE if rank != 0 else 1
     except Exception as exc:  # one rank's failure must end every rank, never hang
         print(f"rank {rank}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         time.sleep(0.5)  # let the message reach the user before the abort (see command.py)
