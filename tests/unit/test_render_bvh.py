@@ -50,6 +50,7 @@ def test_bvh_matches_brute_force_on_random_rays(tmp_path: Path) -> None:
 def test_bvh_matches_brute_force_on_the_mesh_scene() -> None:
     rng = np.random.default_rng(5)
     scene = prepare(SCENES / "mesh.json")
+    assert scene.triangle_count == 102_400  # the example mesh scene's promise: >= 100k
     origins = np.array([0, 6.5, 9.5]) + rng.normal(0, 0.2, size=(300, 3))
     dirs = np.array([0, 1.5, 0]) + rng.normal(0, 2.0, size=(300, 3)) - origins
     _compare(scene, origins, dirs, 102400)
