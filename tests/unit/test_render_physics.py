@@ -88,3 +88,17 @@ def test_an_emitter_shows_its_emission_and_lights_its_neighbour() -> None:
     image = supervm.render(scene, width=24, height=24, spp=4, threads=1)
     np.testing.assert_allclose(image[12, 12], [2, 1, 0.5], rtol=1e-6)
     assert 0 < image[0, 0, 0] < 2  # the wall behind is lit only by the lamp, and dimmer
+
+
+def test_gradient_environment_blends_bottom_to_top_by_direction() -> None:
+    # Camera rays straight ahead see the horizon: halfway between bottom and top.
+    scene = {"camera": {"eye": [0, 0, 0], "look_at": [0, 0, -1], "vfov": 1},
+             "environment": {"type": "gradient", "top": [0, 0.5, 1], "bottom": [1, 1, 1]},
+             "materials": {"m": {"type": "lambertian", "albedo": [1, 1, 1]}},
+             "objects": [sphere("m", (0, 0, 50), 1)]}  # behind the camera
+    image = supervm.render(scene, width=3, height=3, spp=4)
+    np.testing.assert_allclose(image[1, 1], [0.5, 0.75, 1.0], atol=5e-3)
+    up = {**scene, "camera": {"eye": [0, 0, 0], "look_at": [0, 1, 0], "up": [0, 0, -1],
+                              "vfov": 1}}
+    np.testing.assert_allclose(supervm.render(up, width=3, height=3, spp=4)[1, 1],
+                               [0, 0.5, 1], atol=1e-4)
