@@ -43,8 +43,9 @@ bench: setup
 	$(PY) -m pytest benchmarks -q
 	$(PY) benchmarks/ratios.py; local=$$?; \
 	$(PY) benchmarks/dist_ratios.py; dist=$$?; \
+	$(PY) benchmarks/render_ratios.py; render=$$?; \
 	$(PY) benchmarks/service_latency.py; service=$$?; \
-	exit $$((local | dist | service))
+	exit $$((local | dist | render | service))
 
 clean:
 	rm -rf build $(VENV) src/supervm/_core.cpp src/supervm/*.so

@@ -22,6 +22,7 @@ from supervm.reductions import (
     uniform_edges,
     var,
 )
+from supervm.rendering import render, save_image
 from supervm.sorting import argsort, sort
 
 __version__ = "0.1.0"
@@ -43,6 +44,8 @@ __all__ = [
     "min",
     "minmax_state",
     "moment_state",
+    "render",
+    "save_image",
     "sort",
     "std",
     "sum",

@@ -148,3 +148,133 @@ def merge_moments(tuple a, tuple b):
     y.count, y.mean, y.m2 = b
     z = merge_moments_c(x, y)
     return z.count, z.mean, z.m2
+
+
+cdef extern from "<memory>" namespace "std" nogil:
+    cdef cppclass unique_ptr[T]:
+        T* get()
+        void reset(T*)
+        T* release()
+
+cdef extern from "render/render.hpp" namespace "supervm::render" nogil:
+    cdef cppclass Scene:
+        pass
+    cdef cppclass Camera:
+        pass
+    cdef struct Settings:
+        int width
+        int height
+        int spp
+        int max_depth
+        uint64_t seed
+        uint64_t frame
+        cbool brute
+    cdef struct Tile:
+        int32_t x0
+        int32_t y0
+        int32_t w
+        int32_t h
+    uint64_t render_tiles(const Scene& scene, const Camera& camera, const Settings& settings,
+                          const Tile* tiles, size_t count, float* image, int threads) except +
+    uint64_t render_tile(const Scene& scene, const Camera& camera, const Settings& settings,
+                         const Tile& tile, float* out, size_t row_stride) except +
+    void intersect_rays(const Scene& scene, const float* origins, const float* dirs, size_t n,
+                        float* t_out, int64_t* id_out, cbool brute) except +
+
+cdef extern from "render/arrays.hpp" namespace "supervm::render" nogil:
+    unique_ptr[Scene] scene_from_arrays(
+        const float* spheres, const int32_t* sphere_material, size_t nspheres,
+        const float* triangles, const int32_t* triangle_material, size_t ntriangles,
+        const float* planes, const int32_t* plane_material, size_t nplanes,
+        const float* materials, size_t nmaterials, const float* environment) except +
+    Camera camera_from_array(const float* values, int width, int height) except +
+
+
+cdef inline const float* _fptr(const float[::1] a) noexcept nogil:
+    return &a[0] if a.shape[0] > 0 else NULL
+
+
+cdef inline const int32_t* _iptr(const int32_t[::1] a) noexcept nogil:
+    return &a[0] if a.shape[0] > 0 else NULL
+
+
+cdef class RenderScene:
+    """A scene built in C++ (its BVH included) from flat float32/int32 arrays."""
+
+    cdef unique_ptr[Scene] scene
+    cdef public size_t primitive_count
+
+    def __cinit__(self, const float[::1] spheres, const int32_t[::1] sphere_material,
+                  const float[::1] triangles, const int32_t[::1] triangle_material,
+                  const float[::1] planes, const int32_t[::1] plane_material,
+                  const float[::1] materials, const float[::1] environment):
+        cdef Py_ssize_t ns = sphere_material.shape[0], nt = triangle_material.shape[0]
+        cdef Py_ssize_t np_ = plane_material.shape[0], nm = materials.shape[0] // 5
+        if (spheres.shape[0] != 4 * ns or triangles.shape[0] != 9 * nt
+                or planes.shape[0] != 6 * np_ or materials.shape[0] != 5 * nm
+                or environment.shape[0] != 6):
+            raise ValueError("scene arrays have inconsistent lengths")
+        with nogil:
+            self.scene = scene_from_arrays(
+                _fptr(spheres), _iptr(sphere_material), ns,
+                _fptr(triangles), _iptr(triangle_material), nt,
+                _fptr(planes), _iptr(plane_material), np_,
+                _fptr(materials), nm, &environment[0])
+        self.primitive_count = ns + nt + np_
+
+
+cdef Settings _settings(int width, int height, int spp, int max_depth, uint64_t seed,
+                        uint64_t frame, cbool brute):
+    cdef Settings s
+    s.width, s.height, s.spp, s.max_depth = width, height, spp, max_depth
+    s.seed, s.frame, s.brute = seed, frame, brute
+    return s
+
+
+def render_tiles_into(RenderScene scene, const float[::1] camera, const int32_t[:, ::1] tiles,
+                      float[:, :, ::1] image, int spp, int max_depth, uint64_t seed,
+                      uint64_t frame, int threads, cbool brute=False):
+    """Render tiles (n x 4: x0, y0, w, h) into `image` (H x W x 3); return the rays traced."""
+    cdef int height = image.shape[0], width = image.shape[1]
+    cdef Settings s = _settings(width, height, spp, max_depth, seed, frame, brute)
+    cdef Camera cam
+    cdef uint64_t rays = 0
+    if camera.shape[0] != 13 or tiles.shape[1] != 4 or image.shape[2] != 3:
+        raise ValueError("camera must have 13 values, tiles 4 columns, image 3 channels")
+    with nogil:
+        cam = camera_from_array(&camera[0], width, height)
+        if tiles.shape[0] > 0:
+            rays = render_tiles(scene.scene.get()[0], cam, s, <const Tile*>&tiles[0, 0],
+                                tiles.shape[0], &image[0, 0, 0], threads)
+    return rays
+
+
+def render_tile_into(RenderScene scene, const float[::1] camera, int width, int height,
+                     int x0, int y0, float[:, :, ::1] out, int spp, int max_depth,
+                     uint64_t seed, uint64_t frame):
+    """Render the tile at (x0, y0) the size of `out` (h x w x 3) of a width x height image."""
+    cdef Settings s = _settings(width, height, spp, max_depth, seed, frame, False)
+    cdef Tile t
+    cdef Camera cam
+    cdef uint64_t rays = 0
+    t.x0, t.y0, t.w, t.h = x0, y0, out.shape[1], out.shape[0]
+    if camera.shape[0] != 13 or out.shape[2] != 3:
+        raise ValueError("camera must have 13 values, out 3 channels")
+    with nogil:
+        cam = camera_from_array(&camera[0], width, height)
+        if t.w > 0 and t.h > 0:
+            rays = render_tile(scene.scene.get()[0], cam, s, t, &out[0, 0, 0], 3 * t.w)
+    return rays
+
+
+def intersect_into(RenderScene scene, const float[:, ::1] origins, const float[:, ::1] dirs,
+                   float[::1] t_out, int64_t[::1] id_out, cbool brute):
+    """Write each ray's nearest hit distance and primitive id (-1: miss)."""
+    cdef Py_ssize_t n = origins.shape[0]
+    if (dirs.shape[0] != n or t_out.shape[0] != n or id_out.shape[0] != n
+            or origins.shape[1] != 3 or dirs.shape[1] != 3):
+        raise ValueError("origins and dirs must be n x 3, outputs n long")
+    with nogil:
+        if n > 0:
+            intersect_rays(scene.scene.get()[0], &origins[0, 0], &dirs[0, 0], n,
+                           &t_out[0], &id_out[0], brute)

@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--repeat", type=_positive_int, default=3, help="timed rounds (3)")
     demo.add_argument("--seed", type=int, default=0, help="generator seed (0)")
     _add_run(sub)
+    _add_render(sub)
     _add_serve(sub)
     return parser
 
@@ -98,6 +99,35 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
                        help="jobs of fewer elements run on rank 0 alone (65536; 0: never)")
 
 
+def _add_render(sub: argparse._SubParsersAction) -> None:
+    render = sub.add_parser(
+        "render",
+        help="render a scene file to images",
+        description=(
+            "Render a scene (JSON; see docs/scenes.md) to a PNG (8-bit sRGB) or .npy (linear "
+            "float32). With several frames, out.png becomes out-0001.png, out-0002.png, ... "
+            "(the frame number). --np N starts N MPI ranks that share the tiles; a bad scene "
+            "stops with exit status 2 naming the field."
+        ),
+    )
+    render.add_argument("scene", help="the scene file (JSON)")
+    render.add_argument("-o", "--out", required=True, help="image file (.png or .npy)")
+    render.add_argument("--np", type=_positive_int, default=None, dest="ranks",
+                        help="ranks to start (default 1: render here with every core)")
+    render.add_argument("--frames", default="0", help="frame A or range A:B, both included (0)")
+    render.add_argument("--width", type=_positive_int, default=None,
+                        help="image width (default: the scene's)")
+    render.add_argument("--height", type=_positive_int, default=None,
+                        help="image height (default: the scene's)")
+    render.add_argument("--spp", type=_positive_int, default=None,
+                        help="samples per pixel (default: the scene's)")
+    render.add_argument("--tile", type=_positive_int, default=32, help="tile edge in pixels (32)")
+    render.add_argument("--threads", type=_positive_int, default=None,
+                        help="threads per rank (default: every core alone, 1 per rank with --np)")
+    render.add_argument("--timeout", type=_positive_float, default=None,
+                        help="stop every rank after this many seconds (exit status 124)")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the process exit status."""
     args = build_parser().parse_args(argv)
@@ -120,6 +150,10 @@ def main(argv: list[str] | None = None) -> int:
                      max_body_bytes=int(args.max_body_mb * 2**20),
                      max_elements=args.max_elements, job_timeout_s=args.job_timeout,
                      solo_below=args.solo_below)
+    elif args.command == "render":
+        from supervm.jobs.render_command import render_command
+
+        return render_command(args)
     return 0
 
 

@@ -10,6 +10,7 @@ world then; other callers should catch, report and call `comm.Abort()`.
 from supervm.dist._mpi import RemoteRankError
 from supervm.dist.profile import Profile
 from supervm.dist.reductions import histogram, max, mean, min, std, sum, var
+from supervm.dist.rendering import render, render_frames
 from supervm.dist.sorting import argsort, sort
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "max",
     "mean",
     "min",
+    "render",
+    "render_frames",
     "sort",
     "std",
     "sum",

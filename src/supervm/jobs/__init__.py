@@ -22,6 +22,7 @@ from supervm.jobs.models import (
     VarJob,
     job_adapter,
 )
+from supervm.jobs.render_model import QUALITY_SPP, FrameRange, RenderJob, seed_render_job
 from supervm.jobs.validation import JobError, load_job_file, parse_job
 
 
@@ -43,7 +44,9 @@ def run(
 
 __all__ = [
     "KINDS",
+    "QUALITY_SPP",
     "ArgsortJob",
+    "FrameRange",
     "HistogramJob",
     "InlineInput",
     "JobError",
@@ -54,6 +57,7 @@ __all__ = [
     "NpyInput",
     "RandomInput",
     "RandomSpec",
+    "RenderJob",
     "SortJob",
     "StdJob",
     "SumJob",
@@ -62,4 +66,5 @@ __all__ = [
     "load_job_file",
     "parse_job",
     "run",
+    "seed_render_job",
 ]

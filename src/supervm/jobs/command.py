@@ -69,6 +69,10 @@ def run_command(job: str, ranks: int | None, out: str | None, timeout: float | N
 def _summary(report: dict[str, Any]) -> str:
     """Return the one-line outcome rank 0 prints to stdout."""
     where = Path(report["run_dir"])
+    if report["kind"] == "render":
+        return f"render: {report['frames']} frame(s) of {report['width']}x{report['height']} " \
+               f"at {report['spp']} spp on {report['ranks']} rank(s) in " \
+               f"{report['wall_seconds']:.2f} s -> {where}; report {where / 'result.json'}"
     if "result" in report:
         value = jsonable(report["result"])
         return f"{report['kind']} = {value} ({report['n']} x {report['dtype']}); " \

@@ -55,6 +55,10 @@ def _fields(model: type[BaseModel], skip: tuple[str, ...] = (), indent: str = " 
             continue
         if info.default is PydanticUndefined and info.default_factory is None:
             default = "required"
+        elif info.default_factory is not None:
+            made = info.default_factory()  # type: ignore[call-arg]
+            made = made.model_dump(mode="json") if isinstance(made, BaseModel) else made
+            default = f"default {json.dumps(made)}"
         else:
             default = f"default {json.dumps(info.default)}"
         head = f"{indent}{name} ({_type_name(info.annotation)}{_bounds(info)}; {default})"
@@ -67,7 +71,7 @@ def _fields(model: type[BaseModel], skip: tuple[str, ...] = (), indent: str = " 
 
 def describe_jobs() -> str:
     """Return the reference of every job kind, its fields and the input forms."""
-    lines = ["job file fields (JSON):", "", "  every job:"]
+    lines = ["job file fields (JSON):", "", "  every job (render has no input; see below):"]
     kinds = " | ".join(json.dumps(k) for k in KINDS)
     lines += [f"    kind ({kinds}; required)",
               f"        {JOB_MODELS[0].model_fields['kind'].description}"]
@@ -76,14 +80,17 @@ def describe_jobs() -> str:
     for model in JOB_MODELS:
         kind = model.model_fields["kind"].annotation.__args__[0]
         lines.append(f"  kind \"{kind}\": {(model.__doc__ or '').strip()}")
-        lines += _fields(model, skip=(*JobBase.model_fields, "kind"))
+        shared = JobBase.model_fields if issubclass(model, JobBase) else ()
+        lines += _fields(model, skip=(*shared, "kind"))
     lines += ["", "input forms:"]
     for form in (InlineInput, NpyInput, RandomInput):
         lines.append(f"  {(form.__doc__ or '').strip()}")
         lines += _fields(form)
     lines.append("  random generator fields:")
     lines += _fields(RandomSpec, indent="      ")
-    lines += ["", "example:",
+    lines += ["", "examples:",
               '  {"kind": "sort", "input": {"random": {"n": 1000000, "dtype": "int64", '
-              '"dist": "zipf", "seed": 1}}}']
+              '"dist": "zipf", "seed": 1}}}',
+              '  {"kind": "render", "scene": "scenes/cornell.json", "frames": {"start": 1, '
+              '"end": 24}}']
     return "\n".join(lines)

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from supervm.jobs.inputs import Input
+from supervm.jobs.render_model import RenderJob
 
 
 class JobBase(BaseModel):
@@ -113,13 +114,16 @@ class HistogramJob(JobBase):
 
 
 SORT_KINDS = ("sort", "argsort")
-JOB_MODELS: tuple[type[JobBase], ...] = (
+#: The kinds that compute on an input array.
+DATA_MODELS: tuple[type[JobBase], ...] = (
     SortJob, ArgsortJob, SumJob, MinJob, MaxJob, MeanJob, VarJob, StdJob, HistogramJob,
 )
+JOB_MODELS: tuple[type[BaseModel], ...] = (*DATA_MODELS, RenderJob)
 KINDS = tuple(model.model_fields["kind"].annotation.__args__[0] for model in JOB_MODELS)
 
 JobSpec = Annotated[
-    SortJob | ArgsortJob | SumJob | MinJob | MaxJob | MeanJob | VarJob | StdJob | HistogramJob,
+    SortJob | ArgsortJob | SumJob | MinJob | MaxJob | MeanJob | VarJob | StdJob | HistogramJob
+    | RenderJob,
     Field(discriminator="kind"),
 ]
 

@@ -18,6 +18,7 @@ from supervm.jobs.inputs import RandomInput
 from supervm.jobs.loading import input_dtype, input_size, load_block
 from supervm.jobs.models import SORT_KINDS, HistogramJob, JobSpec, VarJob
 from supervm.jobs.output import create_npy, fill_npy, new_run_dir, write_json, write_npy
+from supervm.jobs.render_model import RenderJob
 from supervm.jobs.validation import parse_job
 
 T = TypeVar("T")
@@ -108,6 +109,8 @@ def run(spec: JobSpec | dict[str, Any], comm: MPI.Comm | None = None, *,
     spec = parse_job(spec) if isinstance(spec, dict) else spec
     rank, size = comm.Get_rank(), comm.Get_size()
     out_dir = _prepare_run_dir(comm, out)
+    if isinstance(spec, RenderJob):
+        return _run_render(spec, comm, out_dir, progress, started_at)
     prof = _progress_printer(spec.kind, size) if progress and rank == 0 else dist.Profile()
     source = spec.input
     sorting = spec.kind in SORT_KINDS
@@ -134,6 +137,17 @@ def run(spec: JobSpec | dict[str, Any], comm: MPI.Comm | None = None, *,
         return full
 
     return comm.bcast(_together(comm, finish), root=0)
+
+
+def _run_render(spec: RenderJob, comm: MPI.Comm, out_dir: Path, progress: bool,
+                started_at: float) -> dict[str, Any]:
+    """Run a render job; rank 0 writes result.json; every rank returns the report."""
+    from supervm.jobs.render_run import run_render
+
+    report = run_render(spec, comm, out_dir, progress, started_at)
+    _together(comm, lambda: write_json(out_dir / "result.json", report)
+              if comm.Get_rank() == 0 else None)
+    return report
 
 
 def _report(spec: JobSpec, out_dir: Path, size: int, profiles: list[dict[str, Any]],

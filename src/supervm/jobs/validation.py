@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from supervm._checks import SUPPORTED_DTYPES
 from supervm.jobs.inputs import INPUT_TAGS, NpyInput
 from supervm.jobs.models import KINDS, JobSpec, job_adapter
+from supervm.jobs.render_model import RenderJob
 
 
 class JobError(ValueError):
@@ -80,12 +81,29 @@ def check_npy(path: Path) -> tuple[np.dtype, int]:
 
 def preflight(spec: JobSpec) -> None:
     """Check what model validation cannot: that an input file exists and is usable."""
-    if isinstance(spec.input, NpyInput):
+    if isinstance(spec, RenderJob):
+        check_scene(spec)
+    elif isinstance(spec.input, NpyInput):
         check_npy(Path(spec.input.npy))
 
 
+def check_scene(spec: RenderJob) -> None:
+    """Load the job's scene (file, meshes) and each frame's camera; raise JobError if bad."""
+    from supervm.rendering.compile import camera_values
+    from supervm.rendering.scene import SceneError, load_scene
+
+    try:
+        scene = load_scene(spec.scene)
+        for frame in spec.frames.numbers():
+            camera_values(scene, frame)
+    except SceneError as exc:
+        raise JobError([f"scene: {line}" for line in exc.problems]) from None
+
+
 def with_paths_from(spec: JobSpec, base: Path) -> JobSpec:
-    """Return `spec` with a relative .npy path made absolute against the directory `base`."""
+    """Return `spec` with relative file paths (.npy, scene, meshes) made absolute from `base`."""
+    if isinstance(spec, RenderJob):
+        return _render_paths_from(spec, base)
     if isinstance(spec.input, NpyInput) and not Path(spec.input.npy).is_absolute():
         absolute = NpyInput(npy=str((base / spec.input.npy).resolve()))
         return spec.model_copy(update={"input": absolute})
@@ -107,3 +125,14 @@ def load_job_file(path: str | Path) -> JobSpec:
     spec = with_paths_from(parse_job(data), path.resolve().parent)
     preflight(spec)
     return spec
+
+
+def _render_paths_from(spec: RenderJob, base: Path) -> RenderJob:
+    """Return a render job whose scene path, or inline scene's mesh paths, are absolute."""
+    from supervm.rendering.scene import MeshObject
+
+    if isinstance(spec.scene, str):
+        return spec.model_copy(update={"scene": str((base / spec.scene).resolve())})
+    objects = [obj.model_copy(update={"file": str((base / obj.file).resolve())})
+               if isinstance(obj, MeshObject) else obj for obj in spec.scene.objects]
+    return spec.model_copy(update={"scene": spec.scene.model_copy(update={"objects": objects})})
