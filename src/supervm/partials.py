@@ -151,14 +151,21 @@ class MomentState:
         if dof <= 0:
             warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=3)
             m2 = self.m2 if self.count > 0 else 0.0
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 return out.type(np.float64(m2) / np.float64(max(dof, 0)))
-        return out.type(self.m2 / dof)
+        with np.errstate(over="ignore"):  # a float32 variance past its range is inf, silently
+            return out.type(self.m2 / dof)
 
     def std(self, ddof: float = 0) -> Any:
         """Return numpy's `std` with `ddof`."""
         v = self.var(ddof)
-        return type(v)(np.sqrt(v))
+        dof = self.count - ddof
+        if dof <= 0 or v.dtype.itemsize >= 8:
+            return type(v)(np.sqrt(v))
+        # The root of the double variance: a float32 std is finite even where its variance
+        # is past the float32 range.
+        with np.errstate(over="ignore"):
+            return type(v)(np.sqrt(np.float64(self.m2) / np.float64(dof)))
 
 
 @dataclass(frozen=True)
