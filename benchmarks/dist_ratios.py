@@ -10,7 +10,6 @@ call on their blocks, round after round; each keeps its minimum (noise only adds
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -20,6 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from common import ratio_parser, verdict
 
 SORT_N = 50_000_000
 SUM_N = 100_000_000
@@ -152,11 +153,8 @@ def _phase_table(worlds: list[dict[str, Any]]) -> None:
 
 def main() -> int:
     """Measure, print the tables, and exit 1 if a target is missed (full scale only)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds (>= 5)")
-    parser.add_argument("--scale", type=float, default=1.0, help="multiply every input size")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)
+    parser = ratio_parser(__doc__, "interleaved rounds (>= 5)", "multiply every input size",
+                          workers=True)
     args = parser.parse_args()
     if args.worker:
         _worker(args.repeat, args.scale, args.json)
@@ -190,10 +188,7 @@ def main() -> int:
           f"{one['sum_matches'] and two['sum_matches']})")
     missed = [name for name, ok in (("sort", sort_speedup >= SORT_TARGET),
                                     ("sum", sum_ratio <= SUM_TARGET)) if not ok]
-    if missed and args.scale == 1.0:
-        print(f"below target: {', '.join(missed)}")
-        return 1
-    return 0
+    return verdict(missed, args.scale)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ keeps each one's minimum (noise on a shared machine only ever adds time).
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from cases import CASES
+from common import ratio_parser, verdict
 
 import supervm
 from supervm.timing import best_times
@@ -24,9 +24,7 @@ from supervm.timing import best_times
 
 def main() -> int:
     """Run every selected case and print the ratio table; exit 1 if a target is missed."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds (>= 5)")
-    parser.add_argument("--scale", type=float, default=1.0, help="multiply every input size")
+    parser = ratio_parser(__doc__, "interleaved rounds (>= 5)", "multiply every input size")
     parser.add_argument("--only", default="", help="run cases whose name contains this")
     args = parser.parse_args()
 
@@ -49,15 +47,12 @@ def main() -> int:
         ok = ratio >= case.target
         if not ok:
             missed.append(case.name)
-        verdict = "" if ok else " MISSED"
+        mark = "" if ok else " MISSED"
         print(f"| {case.name:<30} | {n / 1e6:>5.0f}M | {best['supervm'] * 1e3:>7.1f} ms | "
-              f"{best['numpy'] * 1e3:>7.1f} ms | {ratio:>7.2f}x | {case.target:>4.1f}x{verdict} |",
+              f"{best['numpy'] * 1e3:>7.1f} ms | {ratio:>7.2f}x | {case.target:>4.1f}x{mark} |",
               flush=True)
         del data
-    if missed and args.scale == 1.0:
-        print(f"below target: {', '.join(missed)}")
-        return 1
-    return 0
+    return verdict(missed, args.scale)
 
 
 if __name__ == "__main__":

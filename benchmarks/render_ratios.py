@@ -11,7 +11,6 @@ Exits 1 when (b) or (c) misses its target.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -20,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from common import ratio_parser, verdict
 
 SCENES = Path(__file__).parents[1] / "examples" / "scenes"
 BVH_TARGET = 5.0  # BVH rays/s over brute-force rays/s on the mesh scene
@@ -115,11 +116,8 @@ def _scaling(repeat: int, scale: float) -> dict[str, Any]:
 
 def main() -> int:
     """Measure, print, and exit 1 if a target is missed (full scale only)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help="rounds; each keeps its best")
-    parser.add_argument("--scale", type=float, default=1.0, help="multiply the image sizes")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)
+    parser = ratio_parser(__doc__, "rounds; each keeps its best", "multiply the image sizes",
+                          workers=True)
     args = parser.parse_args()
     if args.worker:
         _worker(args.repeat, args.scale, args.json)
@@ -150,10 +148,7 @@ def main() -> int:
           f"{f'>= {SCALING_TARGET:g}x':>8} |")
     missed = [name for name, ok in (("bvh", bvh / brute >= BVH_TARGET),
                                     ("2 ranks", speedup >= SCALING_TARGET)) if not ok]
-    if missed and args.scale == 1.0:
-        print(f"below target: {', '.join(missed)}")
-        return 1
-    return 0
+    return verdict(missed, args.scale)
 
 
 if __name__ == "__main__":
