@@ -95,9 +95,9 @@ class LiveService:
             self.world_pids.add(answer["world"]["pid"])
         return answer
 
-    def submit(self, body: dict[str, Any]) -> str:
-        """Submit to /process and return the task id."""
-        answer = self.client.post("/api/super-vm/process", json=body)
+    def submit(self, body: dict[str, Any], path: str = "/api/super-vm/process") -> str:
+        """Submit to `path` (/process) and return the task id."""
+        answer = self.client.post(path, json=body)
         assert answer.status_code == 202, answer.text
         return str(answer.json()["id"])
 

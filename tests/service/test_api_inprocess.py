@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -166,12 +168,35 @@ def test_cancel_a_queued_task(client: TestClient, auth: dict[str, str]) -> None:
     assert result.status_code == 409 and "cancelled" in result.json()["error"]
 
 
-@pytest.mark.xfail(strict=True, reason="render job kind lands with issue 4")
-def test_render_submission(client: TestClient, auth: dict[str, str]) -> None:
-    answer = client.post("/api/super-vm/render", headers=auth, json={
-        "sceneFile": "examples/scenes/spheres.json", "frameStart": 1, "frameEnd": 2,
-        "options": {"quality": "low", "resolution": "64x48"}})
-    assert answer.status_code == 202, answer.text
+def test_render_submission_confines_scene_and_meshes(tmp_path: Path,
+                                                    auth: dict[str, str]) -> None:
+    with make_client(tmp_path) as c:
+        data_dir = tmp_path / "state" / "data"
+        shutil.copy(REPO / "examples" / "scenes" / "spheres.json", data_dir / "spheres.json")
+        body = {"sceneFile": "spheres.json", "frameStart": 1, "frameEnd": 2,
+                "options": {"quality": "low", "resolution": "64x48"}}
+        answer = c.post("/api/super-vm/render", headers=auth, json=body)
+        assert answer.status_code == 202, answer.text
+        spec = c.get(answer.json()["location"]).json()["spec"]
+        assert spec["kind"] == "render" and spec["scene"] == str(data_dir / "spheres.json")
+        assert (spec["width"], spec["height"], spec["spp"]) == (64, 48, 16)
+        # A scene outside the data directory, or one whose mesh is, is refused.
+        outside = c.post("/api/super-vm/render", headers=auth,
+                         json={**body, "sceneFile": str(REPO / "examples/scenes/spheres.json")})
+        assert outside.status_code == 422
+        assert outside.json()["detail"][0]["field"] == "sceneFile"
+        mesh_scene = json.loads((REPO / "examples" / "scenes" / "mesh.json").read_text())
+        for obj in mesh_scene["objects"]:
+            if obj["type"] == "mesh":
+                obj["file"] = str(REPO / "examples" / "scenes" / obj["file"])
+        (data_dir / "mesh.json").write_text(json.dumps(mesh_scene))
+        escaped = c.post("/api/super-vm/render", headers=auth,
+                         json={**body, "sceneFile": "mesh.json"})
+        assert escaped.status_code == 422, escaped.text
+        assert escaped.json()["detail"][0]["field"].startswith("sceneFile.objects.")
+        missing = c.post("/api/super-vm/render", headers=auth,
+                         json={**body, "sceneFile": "nope.json"})
+        assert missing.status_code == 422 and "cannot read" in missing.text
 
 
 def test_render_body_is_validated(client: TestClient, auth: dict[str, str]) -> None:

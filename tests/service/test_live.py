@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import threading
@@ -17,6 +18,7 @@ import numpy as np
 import pytest
 from live import LiveService, live_service
 
+REPO = Path(__file__).parents[2]
 #: Large enough to still be running when the test acts on it (a second or more here).
 SLOW_JOB = {"kind": "sort", "input": {"random": {"n": 30_000_000, "dtype": "int64"}}}
 
@@ -69,6 +71,23 @@ def test_a_distributed_job_spec_and_its_large_result(svc: LiveService) -> None:
     assert download.headers["content-type"] == "application/octet-stream"
     indices = np.load(io.BytesIO(download.content))
     assert indices.shape == (n,) and np.array_equal(np.sort(indices), np.arange(n))
+
+
+def test_a_render_through_the_seed_body_comes_back_as_png(svc: LiveService) -> None:
+    from PIL import Image
+
+    shutil.copy(REPO / "examples" / "scenes" / "spheres.json", svc.state_dir / "data")
+    task = svc.wait(svc.submit({"sceneFile": "spheres.json", "frameStart": 2, "frameEnd": 3,
+                                "options": {"quality": "low", "resolution": "40x30"}},
+                               path="/api/super-vm/render"), deadline_s=120)
+    assert task["state"] == "done", task
+    listing = svc.client.get(task["result_url"]).json()
+    assert [f["frame"] for f in listing["frames"]] == [2, 3]
+    png = svc.client.get(listing["frames"][1]["url"])
+    assert png.headers["content-type"] == "image/png"
+    image = Image.open(io.BytesIO(png.content))
+    assert image.size == (40, 30) and image.mode == "RGB"
+    assert svc.client.get(task["result_url"], params={"frame": 9}).status_code == 404
 
 
 def test_a_failing_job_fails_and_the_world_stays_up(svc: LiveService) -> None:

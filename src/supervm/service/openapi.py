@@ -54,7 +54,6 @@ _ERRORS = {
     "410": "the result file is gone",
     "413": "the request body is over the size limit",
     "422": "invalid input: one item per field at fault",
-    "501": "this build has no render job kind",
 }
 _OBJECT = {"type": "object"}
 _TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -107,7 +106,7 @@ def _paths() -> dict[str, Any]:
             body={"oneOf": [_ref("SeedProcessRequest"), _ref("JobSpec")]})},
         "/api/super-vm/render": {"post": _op(
             "render", "Queue a render job", ("202", _ref("Submitted")),
-            (*submit_errors, "501"), secured=True, body=_ref("SeedRenderRequest"))},
+            submit_errors, secured=True, body=_ref("SeedRenderRequest"))},
         "/api/tasks": {"get": _op(
             "listTasks", "List tasks, newest first", ("200", _ref("TaskPage")), ("422",),
             params=[_query("state", states, "only tasks in this state"),
@@ -129,7 +128,9 @@ def _paths() -> dict[str, Any]:
             "getResult", "A done task's result: JSON when small, else the file",
             ("200", None), ("404", "409", "410", "422"), secured=True,
             params=[_TASK_ID, _query("format", {"type": "string", "enum": ["json", "npy"]},
-                                     "json or npy (default: json up to 10,000 elements)")],
+                                     "json or npy (default: json up to 10,000 elements)"),
+                    _query("frame", {"type": "integer", "minimum": 0, "maximum": 10**9},
+                           "render jobs: the frame whose image to return")],
             content={"application/json": {"schema": _OBJECT},
                      "application/octet-stream": {"schema": {"type": "string",
                                                              "format": "binary"}},

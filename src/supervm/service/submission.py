@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from supervm.jobs.inputs import InlineInput, NpyInput, RandomInput
 from supervm.jobs.loading import input_size
-from supervm.jobs.validation import JobError, parse_job, preflight
+from supervm.jobs.render_model import RenderJob, seed_render_job
+from supervm.jobs.validation import JobError, parse_job, preflight, with_paths_from
 from supervm.service.models import ErrorItem, SeedProcessRequest, SeedRenderRequest
 
 
@@ -89,7 +90,36 @@ def _confine_npy(spec: Any, limits: Limits) -> Any:
     return spec.model_copy(update={"input": NpyInput(npy=str(path))})
 
 
+def _under(path: str | Path, base: Path) -> bool:
+    return Path(path).resolve().is_relative_to(base)
+
+
+def _confine_render(spec: RenderJob, limits: Limits) -> RenderJob:
+    """Resolve a render job's scene and mesh paths under the data directory; refuse others."""
+    from supervm.rendering.scene import MeshObject, SceneError, load_scene
+
+    base = limits.data_dir.resolve()
+    spec = with_paths_from(spec, base)
+    outside = f"must name a file under the service's data directory {base}"
+    if isinstance(spec.scene, str):
+        if not _under(spec.scene, base):
+            raise _invalid([ErrorItem(field="scene", message=outside)])
+        try:  # its meshes are named inside the file
+            objects = load_scene(spec.scene).objects
+        except SceneError as exc:
+            raise _invalid([ErrorItem(field="scene", message=line)
+                            for line in exc.problems]) from None
+    else:
+        objects = spec.scene.objects
+    for i, obj in enumerate(objects):
+        if isinstance(obj, MeshObject) and not _under(obj.file, base):
+            raise _invalid([ErrorItem(field=f"scene.objects.{i}.file", message=outside)])
+    return spec
+
+
 def _check_size(spec: Any, limits: Limits) -> None:
+    if isinstance(spec, RenderJob):
+        return
     source = spec.input
     if isinstance(source, (InlineInput, RandomInput)) and input_size(source) > limits.max_elements:
         field = "input.values" if isinstance(source, InlineInput) else "input.random.n"
@@ -99,7 +129,8 @@ def _check_size(spec: Any, limits: Limits) -> None:
 
 def finish_spec(spec: Any, limits: Limits) -> Any:
     """Return a validated spec ready to queue: paths confined, files checked, size bounded."""
-    spec = _confine_npy(spec, limits)
+    spec = _confine_render(spec, limits) if isinstance(spec, RenderJob) else _confine_npy(
+        spec, limits)
     try:
         preflight(spec)
     except JobError as exc:
@@ -135,15 +166,13 @@ def render_spec(data: Any, limits: Limits) -> tuple[Any, dict[str, Any] | None]:
     except ValidationError as exc:
         raise _invalid(_items_of_validation(exc)) from None
     try:
-        from supervm.jobs import seed_render_job  # type: ignore[attr-defined]
-    except ImportError:
-        raise RequestError(501, "render jobs are not available in this build of supervm "
-                           "(the render job kind is missing)") from None
-    try:
         job = seed_render_job(data)
     except ValidationError as exc:
         raise _invalid(_items_of_validation(exc)) from None
     except JobError as exc:
         raise _invalid(_items_of_job_error(exc)) from None
-    spec = job if isinstance(job, BaseModel) else _parse_spec(job)
-    return spec, None
+    try:
+        return finish_spec(job, limits), None
+    except RequestError as exc:  # name the scene field as the seed's body does
+        raise _invalid([ErrorItem(field=i.field.replace("scene", "sceneFile", 1),
+                                  message=i.message) for i in exc.detail or []]) from None

@@ -99,6 +99,8 @@ async def get_result(request: Request) -> Response:
     output, n = report.get("output") or {}, int(report.get("n", 0))
     if not output or task.run_dir is None:
         raise RequestError(404, f"task {task.id} recorded no result file")
+    if "frames" in output:
+        return _frame_result(task, output["frames"], request.query_params.get("frame"))
     path = await asyncio.to_thread(_gathered, Path(task.run_dir), output)
     if not path.exists():
         raise RequestError(410, f"the result file of task {task.id} is gone")
@@ -110,6 +112,30 @@ async def get_result(request: Request) -> Response:
         return JSONResponse({"id": task.id, "kind": task.kind, "n": n, "values": values})
     return FileResponse(path, media_type="application/octet-stream",
                         filename=f"{task.id}-{path.name}")
+
+
+def _frame_result(task: Task, frames: list[dict[str, Any]], wanted: str | None) -> Response:
+    """Return one rendered frame's image, or the list of frames when there are several."""
+    by_number = {int(f["frame"]): f["file"] for f in frames}
+    if wanted is None and len(by_number) != 1:
+        return JSONResponse({"id": task.id, "kind": task.kind, "frames": [
+            {"frame": f, "url": f"/api/tasks/{task.id}/result?frame={f}"} for f in by_number]})
+    if wanted is None:
+        number = next(iter(by_number))
+    else:
+        try:
+            number = int(wanted)
+        except ValueError:
+            raise RequestError(422, "invalid query parameter frame", [ErrorItem(
+                field="query.frame", message="expected a frame number")]) from None
+        if number not in by_number:
+            raise RequestError(404, f"task {task.id} rendered no frame {number} "
+                               f"(frames: {sorted(by_number)})")
+    path = Path(task.run_dir or "") / by_number[number]
+    if not path.exists():
+        raise RequestError(410, f"the image of frame {number} of task {task.id} is gone")
+    media = "image/png" if path.suffix == ".png" else "application/octet-stream"
+    return FileResponse(path, media_type=media, filename=f"{task.id}-{path.name}")
 
 
 async def cancel_task(request: Request) -> JSONResponse:
