@@ -1,0 +1,52 @@
+"""Run a job file or a command as MPI ranks inside a cluster's guests."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from supervm.jobs.launch import TIMED_OUT, find_mpiexec, mpi_environment, run_ranks
+from supervm.jobs.output import write_json
+from supervm.jobs.validation import load_job_file
+from supervm.launcher import mpi
+from supervm.launcher.state import RunState
+
+
+def run_in_guests(run: RunState, state_dir: Path, *, job: str | None = None,
+                  command: list[str] | None = None, ranks: int | None = None,
+                  timeout: float | None = 600.0) -> tuple[int, Path]:
+    """Start the job (or command) with its ranks in the guests; return (status, out dir)."""
+    if run.phase not in ("ready", "running"):
+        raise RuntimeError(f"run {run.run_id} is not ready (phase {run.phase})")
+    addresses = [g.address for g in run.guests]
+    count = ranks or len(addresses)
+    per_guest = -(-count // len(addresses))
+    run_dir = run.run_dir(state_dir)
+    work = Path(run.work_dir)
+    # Each job gets its own output directory inside the shared (read-write) work dir.
+    out = work / f"job-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    out.mkdir(parents=True)
+    if job is not None:
+        spec = load_job_file(job)
+        job_file = out / "job.json"
+        write_json(job_file, spec.model_dump(mode="json"))
+        program = [sys.executable, "-m", "supervm", "run", str(job_file), "--out", str(out)]
+    elif command:
+        program = list(command)
+    else:
+        raise ValueError("give a job file or a command")
+    hostfile = mpi.write_hostfile(run_dir / "hostfile", addresses, per_guest)
+    agent, mapping = mpi.write_agent(run_dir, run.uri, {g.address: g.name for g in run.guests})
+    argv = mpi.mpiexec_command(find_mpiexec(), agent, hostfile, run.host_address, count,
+                               per_guest, program)
+    env = mpi_environment(per_guest)
+    env[mpi.HOSTS_ENV] = str(mapping)
+    print(f"supervm-launch: {shlex.join(argv)}", file=sys.stderr, flush=True)
+    status = run_ranks(argv, timeout, env)
+    if status not in (0, TIMED_OUT):
+        print(f"supervm-launch: job failed (mpiexec exit status {status})", file=sys.stderr,
+              flush=True)
+    return status, out

@@ -1,0 +1,80 @@
+"""Run state, `down` and `gc` on libvirt's test driver (no daemon, no real guests)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import libvirt
+
+from supervm.launcher import cluster
+from supervm.launcher.domain_xml import Domain, KernelBoot, NoBalloon, RunTag
+from supervm.launcher.guests import define, tagged_domains
+from supervm.launcher.state import GuestState, RunState, domain_name, list_runs
+
+URI = "test:///default"
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def _tagged(conn: libvirt.virConnect, run_id: str, index: int) -> str:
+    name = domain_name(run_id, index)
+    dom = define(conn, Domain(name, 256, 1, "tcg", KernelBoot("/k", "/i", ""),
+                              RunTag(run_id, index), [NoBalloon()]))
+    dom.create()
+    return name
+
+
+def _state(state_dir: Path, run_id: str, phase: str, pid: int, names: list[str]) -> RunState:
+    run = RunState(run_id, URI, {}, pid=pid,
+                   guests=[GuestState(n, "10.0.0.1", "/c", 1, 256) for n in names])
+    run.save(state_dir, phase)
+    return run
+
+
+def test_state_round_trip(tmp_path: Path) -> None:
+    run = _state(tmp_path, "00000001", "ready", 1, ["svm-00000001-g0"])
+    again = RunState.load(tmp_path, "00000001")
+    assert again == run
+    assert list_runs(tmp_path) == ["00000001"]
+    assert not list((tmp_path / "runs" / "00000001").glob("*.tmp"))
+
+
+def test_down_removes_domains_and_files(tmp_path: Path) -> None:
+    conn = libvirt.open(URI)
+    try:
+        names = [_tagged(conn, "0000000a", i) for i in range(2)]
+        stray = _tagged(conn, "0000000a", 7)  # defined, then a crash before the state save
+        run = _state(tmp_path, "0000000a", "ready", 1, names)
+        assert cluster.down(run, tmp_path) == []
+        left = tagged_domains(conn)
+        assert not any(n in left for n in [*names, stray])
+        assert not run.run_dir(tmp_path).exists()
+    finally:
+        conn.close()
+
+
+def test_gc_keeps_live_runs_and_collects_gone_ones(tmp_path: Path) -> None:
+    conn = libvirt.open(URI)
+    try:
+        live = _tagged(conn, "000000b1", 0)
+        _state(tmp_path, "000000b1", "ready", _dead_pid(), [live])  # up exited: still live
+        crashed = _tagged(conn, "000000b2", 0)
+        _state(tmp_path, "000000b2", "defined", _dead_pid(), [crashed])  # died mid-up
+        orphan = _tagged(conn, "000000b3", 0)  # no state at all
+        removed = cluster.gc(tmp_path, URI)
+        left = tagged_domains(conn)
+        assert live in left
+        assert crashed not in left and orphan not in left
+        assert "run 000000b2" in removed and f"domain {orphan}" in removed
+        assert list_runs(tmp_path) == ["000000b1"]
+        assert cluster.gc(tmp_path, URI) == []
+        cluster.down(RunState.load(tmp_path, "000000b1"), tmp_path)
+        assert live not in tagged_domains(conn)
+    finally:
+        conn.close()
