@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -30,9 +31,16 @@ def run_in_guests(run: RunState, state_dir: Path, *, job: str | None = None,
     out = work / f"job-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     out.mkdir(parents=True)
     if job is not None:
-        spec = load_job_file(job)
+        data = load_job_file(job).model_dump(mode="json")
+        source = data["input"].get("npy") if isinstance(data["input"], dict) else None
+        if source:
+            # Guests see the host's root as it was at boot (and a fresh /tmp): stage the
+            # input in the shared work directory they all mount read-write.
+            staged = out / ("input-" + Path(source).name)
+            shutil.copyfile(source, staged)
+            data["input"]["npy"] = str(staged)
         job_file = out / "job.json"
-        write_json(job_file, spec.model_dump(mode="json"))
+        write_json(job_file, data)
         program = [sys.executable, "-m", "supervm", "run", str(job_file), "--out", str(out)]
     elif command:
         program = list(command)
