@@ -78,3 +78,27 @@ def test_gc_keeps_live_runs_and_collects_gone_ones(tmp_path: Path) -> None:
         assert live not in tagged_domains(conn)
     finally:
         conn.close()
+
+
+def test_accel_auto_uses_the_cached_verdict(tmp_path: Path) -> None:
+    from supervm.launcher import accel
+
+    assert accel.resolve("tcg", tmp_path, URI, "/k", "/i") == "tcg"
+    (tmp_path / accel.VERDICT).write_text("tcg\n")
+    # With a verdict cached no probe runs (a probe on the test driver would "boot" at once).
+    assert accel.resolve("auto", tmp_path, URI, "/k", "/i") == "tcg"
+    (tmp_path / accel.VERDICT).write_text("kvm\n")
+    assert accel.resolve("auto", tmp_path, URI, "/k", "/i") == "kvm"
+
+
+def test_accel_probe_gives_tcg_when_no_boot_is_seen(tmp_path: Path) -> None:
+    from supervm.launcher import accel
+
+    conn = libvirt.open(URI)
+    try:
+        # The test driver "runs" the domain but no console ever shows init: verdict tcg.
+        assert not accel.boots(conn, "/k", "/i", deadline_s=0.5)
+        assert tagged_domains(conn) == {} or all(
+            not n.endswith("-probe") for n in tagged_domains(conn))
+    finally:
+        conn.close()

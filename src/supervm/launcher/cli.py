@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import libvirt
 
@@ -54,6 +55,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if bool(args.job) == bool(command):
         raise ValueError("give either --job FILE or a command after --")
+    with signals_raise():  # SIGTERM unwinds too: mpiexec and an ephemeral cluster go
+        return _run(args, command, run_in_guests)
+
+
+def _run(args: argparse.Namespace, command: list[str], run_in_guests: Any) -> int:
     started = time.monotonic()
     if args.ephemeral:
         run = cluster.up(load_spec(args.ephemeral), args.state_dir, deadline_s=args.deadline)

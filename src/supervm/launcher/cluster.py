@@ -9,7 +9,7 @@ from pathlib import Path
 
 import libvirt
 
-from supervm.launcher import guests, network
+from supervm.launcher import accel, guests, network
 from supervm.launcher.initramfs import build_initramfs, find_kernel
 from supervm.launcher.spec import ClusterSpec
 from supervm.launcher.state import (
@@ -22,9 +22,6 @@ from supervm.launcher.state import (
 )
 from supervm.launcher.undo import UndoStack, undo_on_failure
 
-#: libvirt's per-domain QEMU log, which outlives the domain unless removed.
-QEMU_LOG_DIR = Path("/var/log/libvirt/qemu")
-
 # libvirt prints every error it raises to stderr by default; we report them ourselves.
 libvirt.registerErrorHandler(lambda *_: None, None)
 
@@ -32,17 +29,6 @@ libvirt.registerErrorHandler(lambda *_: None, None)
 def connect(uri: str) -> libvirt.virConnect:
     """Open a libvirt connection (errors carry libvirt's message)."""
     return libvirt.open(uri)
-
-
-def resolve_accel(accel: str, state_dir: Path) -> str:
-    """Return kvm or tcg for the spec's accel; `auto` uses the verdict `doctor` cached."""
-    if accel != "auto":
-        return accel
-    verdict = state_dir / "accel-verdict"
-    if verdict.is_file() and verdict.read_text().strip() in ("kvm", "tcg"):
-        return verdict.read_text().strip()
-    # No verdict yet: KVM is only trusted after `doctor` saw a KVM guest boot.
-    return "tcg"
 
 
 def up(spec: ClusterSpec, state_dir: Path, deadline_s: float = 120.0,
@@ -57,9 +43,9 @@ def up(spec: ClusterSpec, state_dir: Path, deadline_s: float = 120.0,
         run_dir.mkdir(parents=True, exist_ok=False)
         stack.push(f"remove {run_dir}", lambda: shutil.rmtree(run_dir, ignore_errors=True))
         run.save(state_dir, "planned")
-        run.accel = resolve_accel(host.accel, state_dir)
         kernel = find_kernel(spec.kernel)
         initrd = build_initramfs(state_dir / "cache", kernel)
+        run.accel = accel.resolve(host.accel, state_dir, host.uri, str(kernel.image), str(initrd))
         work = run_dir / "work"
         work.mkdir()
         run.work_dir = str(work)
@@ -104,12 +90,8 @@ def up(spec: ClusterSpec, state_dir: Path, deadline_s: float = 120.0,
 def _undo_domain(conn: libvirt.virConnect, name: str) -> object:
     def undo() -> None:
         guests.remove_domain(conn, name)
-        _remove_qemu_log(name)
+        guests.remove_qemu_log(name)
     return undo
-
-
-def _remove_qemu_log(name: str) -> None:
-    (QEMU_LOG_DIR / f"{name}.log").unlink(missing_ok=True)
 
 
 def down(run: RunState, state_dir: Path) -> list[str]:
@@ -170,7 +152,7 @@ def gc(state_dir: Path, uri: str) -> list[str]:
         for name, tag in guests.tagged_domains(conn).items():
             if run_is_gone(state_dir, tag.run_id):
                 guests.remove_domain(conn, name)
-                _remove_qemu_log(name)
+                guests.remove_qemu_log(name)
                 removed.append(f"domain {name}")
     finally:
         conn.close()

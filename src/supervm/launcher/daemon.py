@@ -86,12 +86,13 @@ def start(deadline_s: float = 60.0, log_dir: Path | None = None) -> Daemons:
     if socket_ready():
         raise DaemonError(f"a libvirtd already answers on {SOCKET}; use it or stop it first")
     prepare_system()
-    out = open(log_dir / "libvirtd.log", "ab") if log_dir else subprocess.DEVNULL  # noqa: SIM115
-    # Not `-d`: a daemonised process is reparented to PID 1, which does not reap here.
-    virtlogd = subprocess.Popen(["/usr/sbin/virtlogd"], stdout=out, stderr=out,
-                                start_new_session=True)
-    libvirtd = subprocess.Popen(["/usr/sbin/libvirtd"], stdout=out, stderr=out,
-                                start_new_session=True)
+    log = log_dir / "libvirtd.log" if log_dir else Path(os.devnull)
+    with open(log, "ab") as out:  # the children keep their own copies of the descriptor
+        # Not `-d`: a daemonised process is reparented to PID 1, which does not reap here.
+        virtlogd = subprocess.Popen(["/usr/sbin/virtlogd"], stdout=out, stderr=out,
+                                    start_new_session=True)
+        libvirtd = subprocess.Popen(["/usr/sbin/libvirtd"], stdout=out, stderr=out,
+                                    start_new_session=True)
     daemons = Daemons(virtlogd, libvirtd)
     end = time.monotonic() + deadline_s
     while not socket_ready():

@@ -5,43 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import libvirt
 
-from supervm.launcher import cluster, guests, network
-from supervm.launcher.domain_xml import Domain, FileSerial, KernelBoot, NoBalloon, RunTag
+from supervm.launcher import accel, cluster, network
 from supervm.launcher.initramfs import build_initramfs, find_kernel, have_tools
-from supervm.launcher.state import new_run_id
-
-#: What the kernel prints when it hands over to our init: boot got through early start-up.
-BOOT_SIGN = "Run /init as init process"
-
-
-def kvm_boots(conn: libvirt.virConnect, kernel: str, initrd: str, deadline_s: float = 20.0,
-              accel: str = "kvm") -> bool:
-    """Boot a throwaway guest with `accel`; return whether it reached init by the deadline."""
-    run_id = new_run_id()
-    with tempfile.TemporaryDirectory(prefix="supervm-doctor-") as tmp:
-        console = Path(tmp) / "console.log"
-        domain = Domain(name=f"svm-{run_id}-probe", memory_mib=256, vcpus=1,
-                        accel="kvm" if accel == "kvm" else "tcg",
-                        boot=KernelBoot(kernel, initrd, "console=ttyS0 panic=-1 rdinit=/init"),
-                        tag=RunTag(run_id, 0), devices=[FileSerial(str(console)), NoBalloon()])
-        dom = guests.define(conn, domain)
-        try:
-            dom.create()
-            end = time.monotonic() + deadline_s
-            while time.monotonic() < end:
-                if console.exists() and BOOT_SIGN in console.read_text(errors="replace"):
-                    return True
-                time.sleep(0.2)
-            return False
-        finally:
-            guests.remove_domain(conn, domain.name)
-            cluster._remove_qemu_log(domain.name)
 
 
 def run(uri: str, state_dir: Path, probe_kvm: bool = True) -> int:
@@ -81,15 +51,11 @@ def run(uri: str, state_dir: Path, probe_kvm: bool = True) -> int:
     try:
         kvm_dev = os.access("/dev/kvm", os.R_OK | os.W_OK)
         if probe_kvm and kernel is not None:
-            verdict = "tcg"
-            if kvm_dev and kvm_boots(conn, str(kernel.image), str(initrd)):
-                verdict = "kvm"
-            state_dir.mkdir(parents=True, exist_ok=True)
-            (state_dir / "accel-verdict").write_text(verdict + "\n")
+            verdict = accel.probe(conn, state_dir, str(kernel.image), str(initrd))
             report(True, f"KVM {'boots a guest' if verdict == 'kvm' else 'does not boot a guest'}"
                          f" (/dev/kvm {'present' if kvm_dev else 'absent'}); accel auto = "
                          f"{verdict}")
-            tcg = kvm_boots(conn, str(kernel.image), str(initrd), 60.0, accel="tcg")
+            tcg = accel.boots(conn, str(kernel.image), str(initrd), 60.0, accel="tcg")
             report(tcg, "a TCG guest reaches init" if tcg else "a TCG guest did not boot in 60 s")
     finally:
         conn.close()

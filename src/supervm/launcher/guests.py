@@ -27,6 +27,9 @@ from supervm.launcher.domain_xml import (
 from supervm.launcher.initramfs import READY_MARKER
 from supervm.launcher.state import GuestState
 
+#: libvirt's per-domain QEMU log, which outlives the domain unless removed.
+QEMU_LOG_DIR = Path("/var/log/libvirt/qemu")
+
 #: Readiness stages in order; a timeout names the one a guest was stuck in.
 STAGES = ("domain running", "console marker", "agent ping", "MPI reachable")
 
@@ -98,6 +101,11 @@ def remove_domain(conn: libvirt.virConnect, name: str) -> bool:
         dom.destroy()
     dom.undefine()
     return True
+
+
+def remove_qemu_log(name: str) -> None:
+    """Remove libvirt's QEMU log of domain `name` (libvirt keeps it after undefine)."""
+    (QEMU_LOG_DIR / f"{name}.log").unlink(missing_ok=True)
 
 
 def tagged_domains(conn: libvirt.virConnect) -> dict[str, RunTag]:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
-from supervm.jobs.launch import TIMED_OUT, find_mpiexec, mpi_environment, run_ranks
+import libvirt
+
+from supervm.jobs.launch import TIMED_OUT, _stop_group, find_mpiexec, mpi_environment
 from supervm.jobs.output import write_json
 from supervm.jobs.validation import load_job_file
 from supervm.launcher import mpi
@@ -53,8 +57,49 @@ def run_in_guests(run: RunState, state_dir: Path, *, job: str | None = None,
     env = mpi_environment(per_guest)
     env[mpi.HOSTS_ENV] = str(mapping)
     print(f"supervm-launch: {shlex.join(argv)}", file=sys.stderr, flush=True)
-    status = run_ranks(argv, timeout, env)
+    status = _run_watching_guests(run, argv, timeout, env)
     if status not in (0, TIMED_OUT):
         print(f"supervm-launch: job failed (mpiexec exit status {status})", file=sys.stderr,
               flush=True)
     return status, out
+
+
+def _stopped_guest(conn: libvirt.virConnect, run: RunState) -> str | None:
+    """Return 'NAME (ADDRESS)' of the first guest that is no longer running, else None."""
+    for guest in run.guests:
+        try:
+            if conn.lookupByName(guest.name).isActive():
+                continue
+        except libvirt.libvirtError:
+            pass
+        return f"{guest.name} ({guest.address})"
+    return None
+
+
+def _run_watching_guests(run: RunState, argv: list[str], timeout: float | None,
+                         env: Mapping[str, str], poll_s: float = 1.0) -> int:
+    """Run mpiexec; stop it when a guest stops (hydra would wait for its proxy forever)."""
+    conn = libvirt.open(run.uri)
+    process = subprocess.Popen(argv, env=dict(env), start_new_session=True)
+    end = None if timeout is None else time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                return process.wait(timeout=poll_s)
+            except subprocess.TimeoutExpired:
+                pass
+            lost = _stopped_guest(conn, run)
+            if lost is not None:
+                print(f"supervm-launch: guest {lost} lost: it stopped during the run; "
+                      "stopping every rank", file=sys.stderr, flush=True)
+                _stop_group(process)
+                return 1
+            if end is not None and time.monotonic() > end:
+                print(f"supervm-launch: no result after --timeout {timeout:g} s; stopping "
+                      "every rank", file=sys.stderr, flush=True)
+                _stop_group(process)
+                return TIMED_OUT
+    finally:
+        if process.poll() is None:
+            _stop_group(process)
+        conn.close()
