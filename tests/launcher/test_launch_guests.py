@@ -67,9 +67,11 @@ def launch(state: Path, *args: str, timeout: float = 400) -> subprocess.Complete
         pytest.fail(f"{' '.join(command)} still running after {timeout} s: {exc.stderr!r}")
 
 
-def _qemu_processes(run_id: str) -> list[str]:
-    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, timeout=30)
-    return [line for line in out.stdout.splitlines() if "qemu-system" in line and run_id in line]
+def _processes_of(run_id: str) -> list[str]:
+    """Return the command lines that mention the run: QEMU, mpiexec, its launcher agents."""
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, timeout=30)
+    return [line for line in out.stdout.splitlines()
+            if f"svm-{run_id}-" in line or f"runs/{run_id}/" in line]
 
 
 def assert_nothing_left(state: Path, run: RunState) -> None:
@@ -83,7 +85,7 @@ def assert_nothing_left(state: Path, run: RunState) -> None:
     assert not Path("/sys/class/net", bridge_name(run.run_id)).exists()
     assert not run.run_dir(state).exists()
     assert not [p for p in QEMU_LOG_DIR.glob(f"svm-{run.run_id}-*")]
-    assert _qemu_processes(run.run_id) == []
+    assert _processes_of(run.run_id) == []
 
 
 def test_sort_in_two_guests(libvirtd: object, tmp_path: Path) -> None:

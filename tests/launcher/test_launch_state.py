@@ -102,3 +102,27 @@ def test_accel_probe_gives_tcg_when_no_boot_is_seen(tmp_path: Path) -> None:
             not n.endswith("-probe") for n in tagged_domains(conn))
     finally:
         conn.close()
+
+
+def test_readiness_names_the_stalled_stage_and_shows_the_console(tmp_path: Path) -> None:
+    import pytest
+
+    from supervm.launcher.guests import ReadinessError, wait_ready
+
+    conn = libvirt.open(URI)
+    try:
+        name = _tagged(conn, "000000c1", 0)  # "running" on the test driver, never boots
+        console = tmp_path / "console.log"
+        console.write_text("[    1.0] Linux version\n[    2.0] stuck in early boot\n")
+        guest = GuestState(name, "10.77.0.10", str(console), 1, 256)
+        with pytest.raises(ReadinessError) as caught:
+            wait_ready(conn, [guest], "127.0.0.1", deadline_s=0.5)
+        message = str(caught.value)
+        assert name in message and "stage 'console marker'" in message
+        assert "stuck in early boot" in message
+        conn.lookupByName(name).destroy()
+        with pytest.raises(ReadinessError, match="stopped while booting"):
+            wait_ready(conn, [guest], "127.0.0.1", deadline_s=5)
+    finally:
+        conn.lookupByName(name).undefine()
+        conn.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 import libvirt
 
+from supervm.jobs.output import new_run_dir
 from supervm.jobs.validation import JobError
 from supervm.launcher import cluster, doctor, network
 from supervm.launcher.daemon import DaemonError
@@ -70,6 +72,11 @@ def _run(args: argparse.Namespace, command: list[str], run_in_guests: Any) -> in
     try:
         status, out = run_in_guests(run, args.state_dir, job=args.job, command=command,
                                     ranks=args.np, timeout=args.timeout)
+        if args.out or args.ephemeral:
+            # The work directory goes with the cluster: keep a copy where the user asked.
+            kept = Path(args.out) if args.out else new_run_dir()
+            shutil.copytree(out, kept, dirs_exist_ok=True)
+            out = kept
         if status == 0 and args.job:
             _err(f"job results in {out}")
     finally:
@@ -172,6 +179,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--ephemeral", metavar="SPEC", help="up, run, down in one go")
     s.add_argument("--job", help="job file (see `supervm run --help`)")
     s.add_argument("--np", type=int, help="ranks (default: one per guest)")
+    s.add_argument("--out", help="copy the job's results here (--ephemeral default: runs/...)")
     s.add_argument("--timeout", type=float, default=600.0, help="seconds for the job")
     s.add_argument("--deadline", type=float, default=180.0, help="seconds to ready")
     s.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND ARGS...")

@@ -79,7 +79,7 @@ def up(spec: ClusterSpec, state_dir: Path, deadline_s: float = 120.0,
         for guest in run.guests:
             guest.state = "ready"
         run.timings["up_to_ready_s"] = time.monotonic() - started
-        run.timings.update({f"{name}_ready_s": t for name, t in ready.items()})
+        run.timings.update({key: round(t, 2) for key, t in ready.items()})
         run.pid = os.getpid()
         run.save(state_dir, "ready")
         conn.close()
