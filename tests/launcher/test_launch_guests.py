@@ -153,3 +153,63 @@ def test_guest_killed_mid_run(libvirtd: object, tmp_path: Path) -> None:
             down = launch(state, "down", run.run_id)
     assert down.returncode == 0, down.stderr
     assert_nothing_left(state, run)
+
+
+def _up_until_started(state: Path) -> tuple[subprocess.Popen[bytes], RunState]:
+    """Start `up` and return once its guests are started (state phase 'started')."""
+    up = subprocess.Popen([sys.executable, "-m", "supervm.launcher", "--state-dir", str(state),
+                           "up", str(SPEC)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    end = time.monotonic() + 120
+    while time.monotonic() < end and up.poll() is None:
+        for path in (state / "runs").glob("*/state.json") if (state / "runs").is_dir() else []:
+            try:
+                run = RunState.load(state, path.parent.name)
+            except (ValueError, OSError):
+                continue  # being replaced right now
+            if run.phase == "started":
+                return up, run
+        time.sleep(0.2)
+    up.kill()
+    up.communicate(timeout=30)
+    pytest.fail("`up` never reached the 'started' phase")
+
+
+def test_sigterm_during_up_undoes_everything(libvirtd: object, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    up, run = _up_until_started(state)
+    up.terminate()
+    _, err = up.communicate(timeout=120)
+    assert up.returncode == 130, err
+    assert b"stopped by SIGTERM" in err and b"removed" in err
+    assert_nothing_left(state, run)
+
+
+def test_gc_after_a_crashed_up(libvirtd: object, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    up, run = _up_until_started(state)
+    up.kill()  # no undo runs: domains, bridge and files stay behind
+    up.communicate(timeout=60)
+    assert Path("/sys/class/net", run.bridge).exists()
+    gc = launch(state, "gc")
+    assert gc.returncode == 0, gc.stderr
+    assert f"run {run.run_id}" in gc.stdout
+    assert_nothing_left(state, run)
+
+
+def test_ephemeral_run_keeps_results_and_leaves_nothing(libvirtd: object,
+                                                        tmp_path: Path) -> None:
+    state, out = tmp_path / "state", tmp_path / "results"
+    job = tmp_path / "job.json"
+    job.write_text(json.dumps({"kind": "sum", "input": {"random": {
+        "n": 100_000, "dtype": "int64", "dist": "uniform", "seed": 5}}}))
+    started = time.monotonic()
+    done = launch(state, "run", "--ephemeral", str(SPEC), "--job", str(job), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    print(f"ephemeral run: {time.monotonic() - started:.1f} s")
+    result = json.loads((out / "result.json").read_text())
+    assert result["ranks"] == 2 and result["n"] == 100_000
+    assert "cleaned up" in done.stderr
+    assert not (state / "runs").exists() or not any((state / "runs").iterdir())
+    run_id = done.stderr.split("(run ")[1].split(")")[0]
+    assert not Path("/sys/class/net", bridge_name(run_id)).exists()
+    assert _processes_of(run_id) == []
