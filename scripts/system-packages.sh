@@ -2,7 +2,12 @@
 # Install the Debian packages supervm needs, only those missing; safe to run again.
 set -euo pipefail
 
-packages=(g++ make)
+# g++/make build the core; the rest is the libvirt launcher (src/supervm/launcher): QEMU with
+# software emulation, the libvirt daemon and headers (libvirt-python builds against them), a
+# guest kernel, busybox and cpio for the hostfs initramfs, and the guest agent.
+packages=(g++ make pkg-config libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu
+          libvirt-clients qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio
+          qemu-guest-agent iproute2 zstd xz-utils)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -22,7 +22,7 @@ from supervm.service.context import ServiceState, error_response
 from supervm.service.dispatcher import Dispatcher
 from supervm.service.events import EventBus
 from supervm.service.metrics import Metrics
-from supervm.service.routes import health, nodes, observe, submit, tasks
+from supervm.service.routes import health, nodes, observe, submit, tasks, vms
 from supervm.service.store import Store
 from supervm.service.submission import Limits, RequestError
 from supervm.world import SOLO_BELOW
@@ -111,8 +111,8 @@ def create_app(config: ServiceConfig) -> Starlette:
             await dispatcher.close()
             store.close()
 
-    routes = [*health.routes, *submit.routes, *tasks.routes, *nodes.routes, *observe.routes,
-              _openapi_route()]
+    routes = [*health.routes, *submit.routes, *tasks.routes, *nodes.routes, *vms.routes,
+              *observe.routes, _openapi_route()]
     app = Starlette(
         routes=routes,
         middleware=[Middleware(TokenAuth, token=config.token, open_reads=config.open_reads)],

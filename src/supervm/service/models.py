@@ -151,3 +151,22 @@ class NodeList(BaseModel):
     """Every node of the world."""
 
     nodes: list[Node]
+
+
+class Vm(BaseModel):
+    """A guest `supervm-launch` made (see the launcher's section of the README)."""
+
+    id: str = Field(description="the libvirt domain name, svm-RUNID-gN")
+    run: str = Field(description="the launcher run that made it")
+    address: str = Field(description="its address on the run's bridge")
+    vcpus: int
+    memory_mib: int
+    accel: str = Field(description="kvm or tcg")
+    phase: str = Field(description="the run's saved phase (ready once every guest is)")
+    state: str = Field(description="libvirt's view: running, shut off, missing or unknown")
+
+
+class VmList(BaseModel):
+    """Every guest of every saved launcher run."""
+
+    vms: list[Vm]

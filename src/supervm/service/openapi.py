@@ -29,9 +29,11 @@ _SCHEMAS: dict[str, Any] = {
     "Status": models.Status,
     "Node": models.Node,
     "NodeList": models.NodeList,
+    "Vm": models.Vm,
+    "VmList": models.VmList,
 }
 _SERIALIZED = {"Submitted", "TaskInfo", "TaskPage", "ErrorBody", "Health", "Status", "Node",
-               "NodeList"}
+               "NodeList", "Vm", "VmList"}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -49,7 +51,7 @@ def _error(description: str) -> dict[str, Any]:
 _ERRORS = {
     "400": "the body is not valid JSON",
     "401": "missing or wrong bearer token",
-    "404": "no such task or node",
+    "404": "no such task, node or guest",
     "409": "the task is in a state that does not allow this",
     "410": "the result file is gone",
     "413": "the request body is over the size limit",
@@ -140,6 +142,12 @@ def _paths() -> dict[str, Any]:
         "/api/nodes/{node_id}": {"get": _op(
             "getNode", "One host of the world", ("200", _ref("Node")), ("404",),
             params=[{"name": "node_id", "in": "path", "required": True,
+                     "schema": {"type": "string"}}])},
+        "/api/vms": {"get": _op("listVms", "Guests the launcher runs (supervm-launch)",
+                                ("200", _ref("VmList")))},
+        "/api/vms/{vm_id}": {"get": _op(
+            "getVm", "One guest of a launcher run", ("200", _ref("Vm")), ("404",),
+            params=[{"name": "vm_id", "in": "path", "required": True,
                      "schema": {"type": "string"}}])},
         "/api/events": {"get": _op(
             "events", "Server-sent events: task state changes", ("200", None),

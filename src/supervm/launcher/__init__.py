@@ -1,0 +1,1 @@
+"""The libvirt launcher: real guests as MPI hosts (`supervm-launch`)."""

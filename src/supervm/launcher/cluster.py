@@ -1,0 +1,159 @@
+"""Bring a cluster up and down: each phase saved, every step on an undo stack."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import libvirt
+
+from supervm.launcher import accel, guests, network
+from supervm.launcher.initramfs import build_initramfs, find_kernel
+from supervm.launcher.spec import ClusterSpec
+from supervm.launcher.state import (
+    GuestState,
+    RunState,
+    bridge_name,
+    domain_name,
+    list_runs,
+    new_run_id,
+)
+from supervm.launcher.undo import UndoStack, undo_on_failure
+
+# libvirt prints every error it raises to stderr by default; we report them ourselves.
+libvirt.registerErrorHandler(lambda *_: None, None)
+
+
+def connect(uri: str) -> libvirt.virConnect:
+    """Open a libvirt connection (errors carry libvirt's message)."""
+    return libvirt.open(uri)
+
+
+def up(spec: ClusterSpec, state_dir: Path, deadline_s: float = 120.0,
+       run_id: str | None = None, log: object = print) -> RunState:
+    """Create the bridge and guests of `spec`, wait until every guest is ready; return state."""
+    host = spec.hosts[0]
+    run = RunState(run_id=run_id or new_run_id(), uri=host.uri, spec=spec.model_dump())
+    run_dir = run.run_dir(state_dir)
+    started = time.monotonic()
+    stack = UndoStack()
+    with undo_on_failure(stack):
+        run_dir.mkdir(parents=True, exist_ok=False)
+        stack.push(f"remove {run_dir}", lambda: shutil.rmtree(run_dir, ignore_errors=True))
+        run.save(state_dir, "planned")
+        kernel = find_kernel(spec.kernel)
+        initrd = build_initramfs(state_dir / "cache", kernel)
+        run.accel = accel.resolve(host.accel, state_dir, host.uri, str(kernel.image), str(initrd))
+        work = run_dir / "work"
+        work.mkdir()
+        run.work_dir = str(work)
+        run.host_address, run.prefix = spec.network.host_ip(), spec.network.prefix()
+        if spec.network.bridge:
+            run.bridge = spec.network.bridge
+        else:
+            run.bridge, run.bridge_owned = bridge_name(run.run_id), True
+            run.save(state_dir, "network")  # before it exists: a crash now leaves it named
+            network.create_bridge(run.bridge, run.host_address, run.prefix)
+            stack.push(f"delete bridge {run.bridge}", lambda: network.delete_bridge(run.bridge))
+        run.save(state_dir, "network")
+        conn = connect(run.uri)
+        stack.push("close libvirt connection", conn.close)
+        for index, address in enumerate(spec.network.guest_ips(host.guests)):
+            plan = guests.GuestPlan(index, domain_name(run.run_id, index), address, run.prefix,
+                                    host.vcpus, host.memory_mib, run_dir / f"console-g{index}.log")
+            domain = guests.domain_for(plan, run.run_id, run.accel, str(kernel.image),
+                                       str(initrd), run.bridge, run.work_dir)
+            dom = guests.define(conn, domain)
+            stack.push(f"undefine {plan.name}", _undo_domain(conn, plan.name))
+            run.guests.append(GuestState(plan.name, address, str(plan.console), host.vcpus,
+                                         host.memory_mib))
+            run.save(state_dir, "defined")
+            dom.create()
+            run.guests[-1].state = "started"
+        run.timings["define_and_start_s"] = time.monotonic() - started
+        run.save(state_dir, "started")
+        ready = guests.wait_ready(conn, run.guests, run.host_address,
+                                  deadline_s - (time.monotonic() - started))
+        for guest in run.guests:
+            guest.state = "ready"
+        run.timings["up_to_ready_s"] = time.monotonic() - started
+        run.timings.update({key: round(t, 2) for key, t in ready.items()})
+        run.pid = os.getpid()
+        run.save(state_dir, "ready")
+        conn.close()
+        stack.discard()  # the cluster now outlives this process, until `down`
+    return run
+
+
+def _undo_domain(conn: libvirt.virConnect, name: str) -> object:
+    def undo() -> None:
+        guests.remove_domain(conn, name)
+        guests.remove_qemu_log(name)
+    return undo
+
+
+def down(run: RunState, state_dir: Path) -> list[str]:
+    """Remove everything `run` made; return the steps that failed (empty: all gone)."""
+    stack = UndoStack()
+    stack.push(f"remove {run.run_dir(state_dir)}",
+               lambda: shutil.rmtree(run.run_dir(state_dir), ignore_errors=True))
+    if run.bridge_owned and run.bridge:
+        stack.push(f"delete bridge {run.bridge}", lambda: network.delete_bridge(run.bridge))
+    try:
+        conn = connect(run.uri)
+    except libvirt.libvirtError as exc:
+        stack.failures.append(f"connect {run.uri} to remove {len(run.guests)} domain(s): "
+                              f"{exc.get_error_message()}")
+    else:
+        stack.push("close libvirt connection", conn.close)
+        for guest in run.guests:
+            stack.push(f"remove domain {guest.name}", _undo_domain(conn, guest.name))
+        # A crash between define and the state save can leave a tagged domain unlisted.
+        for name, tag in guests.tagged_domains(conn).items():
+            if tag.run_id == run.run_id and name not in {g.name for g in run.guests}:
+                stack.push(f"remove domain {name}", _undo_domain(conn, name))
+    return stack.unwind()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def run_is_gone(state_dir: Path, run_id: str) -> bool:
+    """Return whether `run_id` is not live: no state, or a crash before it was ready."""
+    try:
+        run = RunState.load(state_dir, run_id)
+    except (FileNotFoundError, ValueError, TypeError):
+        return True
+    return run.phase not in ("ready", "running") and not _pid_alive(run.pid)
+
+
+def gc(state_dir: Path, uri: str) -> list[str]:
+    """Remove the domains, bridges and directories of runs that are gone; return what went.
+
+    Bridges are found through run states (saved before a bridge is made), never by name
+    alone: another state directory's live run may use the same prefix.
+    """
+    removed: list[str] = []
+    for run_id in list_runs(state_dir):
+        if run_is_gone(state_dir, run_id):
+            failures = down(RunState.load(state_dir, run_id), state_dir)
+            removed.append(f"run {run_id}" + (f" ({len(failures)} failures)" if failures else ""))
+    conn = connect(uri)
+    try:
+        for name, tag in guests.tagged_domains(conn).items():
+            if run_is_gone(state_dir, tag.run_id):
+                guests.remove_domain(conn, name)
+                guests.remove_qemu_log(name)
+                removed.append(f"domain {name}")
+    finally:
+        conn.close()
+    return removed
