@@ -2,7 +2,8 @@
 # Install the Debian packages supervm needs, only those missing; safe to run again.
 set -euo pipefail
 
-packages=(g++ make)
+# chromium: the browser tests drive Debian's build through Playwright (never `playwright install`).
+packages=(g++ make chromium fonts-dejavu-core)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -15,7 +15,8 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from supervm.service.auth import TokenAuth
 from supervm.service.context import ServiceState, error_response
@@ -31,6 +32,8 @@ log = logging.getLogger("supervm.service")
 
 MAX_BODY_BYTES = 16 * 2**20
 MAX_ELEMENTS = 1_000_000_000
+#: The dashboard's files (HTML, CSS, ES modules), shipped inside the package: no build step.
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 @dataclass(frozen=True)
@@ -111,8 +114,10 @@ def create_app(config: ServiceConfig) -> Starlette:
             await dispatcher.close()
             store.close()
 
+    # The dashboard is mounted last so that /api/..., /metrics and /openapi.json match first.
     routes = [*health.routes, *submit.routes, *tasks.routes, *nodes.routes, *observe.routes,
-              _openapi_route()]
+              _openapi_route(),
+              Mount("/", app=StaticFiles(directory=STATIC_DIR, html=True), name="dashboard")]
     app = Starlette(
         routes=routes,
         middleware=[Middleware(TokenAuth, token=config.token, open_reads=config.open_reads)],
