@@ -106,6 +106,8 @@ def test_vm_manager_against_the_live_service(browser: Any, svc: LiveService) -> 
         else:
             page.wait_for_selector("#vm-absent", timeout=WAIT_MS)
             assert page.inner_text("#vm-absent") == "No guests (the launcher is not configured)."
+            # The capture sees failed loads (so a clean page elsewhere means something).
+            assert any("404" in e for e in console.errors), console.errors
             assert console.unexpected((VMS_404,)) == []
     finally:
         context.close()

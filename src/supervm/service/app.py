@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from supervm.service.auth import TokenAuth
 from supervm.service.context import ServiceState, error_response
@@ -79,6 +80,16 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal error; the server's log has the details")
 
 
+class DashboardFiles(StaticFiles):
+    """The dashboard's static files; other methods and unknown /api/ paths stay a plain 404."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        # Without this, POST /api/typo would answer StaticFiles' 405 instead of "no such endpoint".
+        if scope["method"] not in ("GET", "HEAD") or scope["path"].startswith("/api/"):
+            raise HTTPException(404)
+        return await super().get_response(path, scope)
+
+
 def _openapi_route() -> Route:
     from supervm.service.openapi import build_document
 
@@ -117,7 +128,7 @@ def create_app(config: ServiceConfig) -> Starlette:
     # The dashboard is mounted last so that /api/..., /metrics and /openapi.json match first.
     routes = [*health.routes, *submit.routes, *tasks.routes, *nodes.routes, *observe.routes,
               _openapi_route(),
-              Mount("/", app=StaticFiles(directory=STATIC_DIR, html=True), name="dashboard")]
+              Mount("/", app=DashboardFiles(directory=STATIC_DIR, html=True), name="dashboard")]
     app = Starlette(
         routes=routes,
         middleware=[Middleware(TokenAuth, token=config.token, open_reads=config.open_reads)],
