@@ -26,23 +26,6 @@ def vms_endpoint_present(svc: LiveService) -> bool:
     return httpx.get(f"{svc.url}/api/vms", timeout=10).status_code != 404
 
 
-@pytest.mark.parametrize("name", list(PAGES))
-def test_every_page_loads_without_console_errors(browser: Any, svc: LiveService,
-                                                 name: str) -> None:
-    context, page, console = open_page(browser, svc, svc.token, DESKTOP, f"#/{name}")
-    try:
-        page.wait_for_selector(PAGES[name], timeout=WAIT_MS)
-        assert page.locator(f'#nav a[href="#/{name}"]').get_attribute("aria-current") == "page"
-        assert page.locator("main h1").count() == 1
-        page.wait_for_timeout(300)  # let the first poll's answers land before the picture
-        shot(page, f"dashboard-{name}")
-        allowed = (VMS_404,) if name == "vms" and not vms_endpoint_present(svc) else ()
-        assert console.unexpected(allowed) == []
-        assert page.locator("#banner").is_hidden()
-    finally:
-        context.close()
-
-
 def test_sort_from_task_manager_completes_and_shows_values(browser: Any,
                                                            svc: LiveService) -> None:
     context, page, console = open_page(browser, svc, svc.token, DESKTOP, "#/tasks")
@@ -193,5 +176,23 @@ def test_keyboard_navigation(browser: Any, svc: LiveService) -> None:
         page.keyboard.press("Enter")
         page.wait_for_selector("#nav a[href='#/vms'][aria-current=page]", timeout=WAIT_MS)
         assert page.inner_text("main h1") == "VM Manager"
+    finally:
+        context.close()
+
+
+# Last, so that the pictures (the README's) show the tasks the tests above ran.
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_loads_without_console_errors(browser: Any, svc: LiveService,
+                                                 name: str) -> None:
+    context, page, console = open_page(browser, svc, svc.token, DESKTOP, f"#/{name}")
+    try:
+        page.wait_for_selector(PAGES[name], timeout=WAIT_MS)
+        assert page.locator(f'#nav a[href="#/{name}"]').get_attribute("aria-current") == "page"
+        assert page.locator("main h1").count() == 1
+        page.wait_for_timeout(300)  # let the first poll's answers land before the picture
+        shot(page, f"dashboard-{name}")
+        allowed = (VMS_404,) if name == "vms" and not vms_endpoint_present(svc) else ()
+        assert console.unexpected(allowed) == []
+        assert page.locator("#banner").is_hidden()
     finally:
         context.close()

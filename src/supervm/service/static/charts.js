@@ -43,6 +43,9 @@ export function lineChart(series, { max = 100, unit = "%", points = 60, label = 
       return `${j ? "L" : "M"}${(x0 + j * step).toFixed(1)},${y.toFixed(1)}`;
     }).join(" ");
     root.append(svg("path", { d, fill: "none", stroke: COLORS[i % COLORS.length], "stroke-width": 2 }));
+    // A dot on the newest sample: a single sample is a path of no length, drawn as nothing.
+    const [lx, ly] = d.split(" ").pop().slice(1).split(",");
+    root.append(svg("circle", { cx: lx, cy: ly, r: 3, fill: COLORS[i % COLORS.length] }));
   });
   const wrap = document.createElement("div");
   wrap.className = "chart";
@@ -52,7 +55,7 @@ export function lineChart(series, { max = 100, unit = "%", points = 60, label = 
 
 // Horizontal bar chart of items [{label, value}].
 export function barChart(items, { label = "" } = {}) {
-  const W = 480, row = 22, L = 90;
+  const W = 300, row = 22, L = 80;
   const H = Math.max(items.length, 1) * row + 4;
   const max = Math.max(1, ...items.map((d) => d.value));
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": label });

@@ -76,7 +76,7 @@ export function render(main, ctx) {
         stat(s.world.state, "world"), stat(String(s.world.size), "ranks"),
         stat(String(s.queue_length), "queued"), stat(uptime(s.uptime_s), "uptime"),
         stat(String(s.world.restarts), "world restarts"), stat(s.version, "version")),
-        s.world.last_error ? el("p", { class: "error-text" }, s.world.last_error) : null);
+        s.world.last_error ? el("p", { class: "error-text" }, s.world.last_error) : "");
       const host = r.hosts[0];
       use.replaceChildren(use.firstChild, el("div", { class: "stats" },
         stat(`${host.cpu.percent.toFixed(0)}%`, `CPU (${host.cpu.count})`),
