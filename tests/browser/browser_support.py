@@ -36,7 +36,8 @@ class Console:
 
 def open_page(browser: Any, svc: LiveService, token: str | None, viewport: dict[str, int],
               hash_: str = "#/overview",
-              routes: dict[str, Any] | None = None) -> tuple[Any, Any, Console]:
+              routes: dict[str, Any] | None = None,
+              refresh_ms: int = 2000) -> tuple[Any, Any, Console]:
     """Return (context, page, console) with the dashboard's settings preset and `hash_` open.
 
     `routes` maps URL globs to Playwright route handlers (recorded answers, used only where
@@ -46,7 +47,7 @@ def open_page(browser: Any, svc: LiveService, token: str | None, viewport: dict[
     for pattern, handler in (routes or {}).items():
         context.route(pattern, handler)
     context.set_default_timeout(WAIT_MS)
-    settings = {"apiBase": "", "token": token or "", "refreshMs": 2000, "theme": "light"}
+    settings = {"apiBase": "", "token": token or "", "refreshMs": refresh_ms, "theme": "light"}
     context.add_init_script(
         f"localStorage.setItem('supervm.dashboard', {json.dumps(json.dumps(settings))});")
     page = context.new_page()

@@ -184,12 +184,14 @@ def test_keyboard_navigation(browser: Any, svc: LiveService) -> None:
 @pytest.mark.parametrize("name", list(PAGES))
 def test_every_page_loads_without_console_errors(browser: Any, svc: LiveService,
                                                  name: str) -> None:
-    context, page, console = open_page(browser, svc, svc.token, DESKTOP, f"#/{name}")
+    context, page, console = open_page(browser, svc, svc.token, DESKTOP, f"#/{name}",
+                                       refresh_ms=500)
     try:
         page.wait_for_selector(PAGES[name], timeout=WAIT_MS)
         assert page.locator(f'#nav a[href="#/{name}"]').get_attribute("aria-current") == "page"
         assert page.locator("main h1").count() == 1
-        page.wait_for_timeout(300)  # let the first poll's answers land before the picture
+        # A few polls, so that the charts in the pictures have some history to draw.
+        page.wait_for_timeout(2500 if name in ("overview", "resources") else 300)
         shot(page, f"dashboard-{name}")
         allowed = (VMS_404,) if name == "vms" and not vms_endpoint_present(svc) else ()
         assert console.unexpected(allowed) == []

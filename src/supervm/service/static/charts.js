@@ -36,8 +36,9 @@ export function lineChart(series, { max = 100, unit = "%", points = 60, label = 
   series.forEach(({ values }, i) => {
     const shown = values.slice(-points);
     if (!shown.length) return;
-    const step = (W - L) / Math.max(points - 1, 1);
-    const x0 = W - (shown.length - 1) * step;
+    const R = W - 4;  // room for the newest sample's dot
+    const step = (R - L) / Math.max(points - 1, 1);
+    const x0 = R - (shown.length - 1) * step;
     const d = shown.map((v, j) => {
       const y = (H - B) - Math.min(Math.max(v / max, 0), 1) * (H - B - 6);
       return `${j ? "L" : "M"}${(x0 + j * step).toFixed(1)},${y.toFixed(1)}`;
