@@ -48,7 +48,10 @@ def open_page(browser: Any, svc: LiveService, token: str | None, viewport: dict[
         context.route(pattern, handler)
     context.set_default_timeout(WAIT_MS)
     settings = {"apiBase": "", "token": token or "", "refreshMs": refresh_ms, "theme": "light"}
+    # Only when nothing is stored yet: the script runs again on every load, and a reload must
+    # keep what the page itself saved.
     context.add_init_script(
+        "if (!localStorage.getItem('supervm.dashboard')) "
         f"localStorage.setItem('supervm.dashboard', {json.dumps(json.dumps(settings))});")
     page = context.new_page()
     console = Console()

@@ -198,3 +198,21 @@ def test_every_page_loads_without_console_errors(browser: Any, svc: LiveService,
         assert page.locator("#banner").is_hidden()
     finally:
         context.close()
+
+
+def test_settings_persist_and_switch_the_theme(browser: Any, svc: LiveService) -> None:
+    context, page, console = open_page(browser, svc, svc.token, DESKTOP, "#/settings")
+    try:
+        page.select_option("#set-theme", "dark")
+        page.fill("#set-refresh", "3000")
+        page.click("#settings-form button[type=submit]")
+        page.reload()
+        page.wait_for_selector("#settings-form", timeout=WAIT_MS)
+        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+        assert page.input_value("#set-refresh") == "3000"
+        page.goto(f"{svc.url}/#/overview")
+        page.wait_for_selector(PAGES["overview"], timeout=WAIT_MS)
+        shot(page, "dark-overview")
+        assert console.unexpected() == []
+    finally:
+        context.close()

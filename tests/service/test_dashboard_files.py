@@ -36,6 +36,8 @@ def test_unknown_paths_stay_404(tmp_path: Path, method: str, path: str) -> None:
 
 def test_api_routes_come_before_the_files(tmp_path: Path) -> None:
     with make_client(tmp_path) as client:
+        put = client.put("/api/tasks", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert put.status_code == 405  # the route's wrong method, not the files' 404
         assert client.get("/api/tasks").json()["tasks"] == []
         assert client.get("/openapi.json").json()["openapi"].startswith("3.")
         assert client.get("/metrics").status_code == 200

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -81,13 +81,23 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 
 
 class DashboardFiles(StaticFiles):
-    """The dashboard's static files; other methods and unknown /api/ paths stay a plain 404."""
+    """The dashboard's static files; any method but GET and HEAD is a plain 404."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
-        # Without this, POST /api/typo would answer StaticFiles' 405 instead of "no such endpoint".
-        if scope["method"] not in ("GET", "HEAD") or scope["path"].startswith("/api/"):
+        # Without this, DELETE /typo would answer StaticFiles' 405 instead of "no such endpoint".
+        if scope["method"] not in ("GET", "HEAD"):
             raise HTTPException(404)
         return await super().get_response(path, scope)
+
+
+class DashboardMount(Mount):
+    """The mount at /, which never claims /api/ paths: those keep the router's own answers
+    (404 for an unknown path, 405 for a known path with the wrong method)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 def _openapi_route() -> Route:
@@ -128,7 +138,8 @@ def create_app(config: ServiceConfig) -> Starlette:
     # The dashboard is mounted last so that /api/..., /metrics and /openapi.json match first.
     routes = [*health.routes, *submit.routes, *tasks.routes, *nodes.routes, *observe.routes,
               _openapi_route(),
-              Mount("/", app=DashboardFiles(directory=STATIC_DIR, html=True), name="dashboard")]
+              DashboardMount("/", app=DashboardFiles(directory=STATIC_DIR, html=True),
+                             name="dashboard")]
     app = Starlette(
         routes=routes,
         middleware=[Middleware(TokenAuth, token=config.token, open_reads=config.open_reads)],
