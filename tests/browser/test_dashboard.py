@@ -74,6 +74,19 @@ def test_reduction_shows_its_value(browser: Any, svc: LiveService) -> None:
         context.close()
 
 
+def test_quick_action_sorts_and_the_events_stream_shows_it(browser: Any,
+                                                           svc: LiveService) -> None:
+    context, page, console = open_page(browser, svc, svc.token, DESKTOP, "#/overview")
+    try:
+        page.wait_for_selector("#live:text('events: live')", timeout=WAIT_MS)
+        page.click("#demo-sort")
+        page.wait_for_selector("#event-log li:has-text('done')", timeout=WAIT_MS)
+        assert "sort" in page.inner_text("#event-log")
+        assert console.unexpected() == []
+    finally:
+        context.close()
+
+
 def test_vm_manager_against_the_live_service(browser: Any, svc: LiveService) -> None:
     """The live endpoint: today 404 (the launcher is on another branch), so "not configured".
 

@@ -1,11 +1,18 @@
 // Overview: world status, this host's use, task statistics, quick actions, recent activity.
 import { api, el, seconds, stateBadge, when } from "../api.js";
 import { barChart, lineChart } from "../charts.js";
+import { onTaskEvent } from "../events.js";
 // The Resource Monitor keeps the history; the overview samples through it too.
 import { historyOf, sample } from "./resources.js";
 
-// Recent events survive page switches so the activity list is not empty on return.
+// Events are recorded from the start, whatever page is shown, so the list is there on return.
 const activity = [];
+const describe = (event) =>
+  `${new Date().toLocaleTimeString()} ${event.kind || "task"} ${event.id} → ${event.state}`;
+onTaskEvent((event) => {
+  activity.unshift(describe(event));
+  activity.splice(20);
+});
 
 function stat(value, key) {
   return el("div", { class: "stat" }, el("div", { class: "v" }, value), el("div", { class: "k" }, key));
@@ -47,11 +54,8 @@ export function render(main, ctx) {
     el("h3", {}, "Latest tasks"), recent, el("h3", {}, "Live events"), events);
   main.append(el("h1", {}, "Overview"), el("div", { class: "grid" }, status, use, stats, actions, recentPanel));
 
-  ctx.onTask((event) => {
-    const line = `${new Date().toLocaleTimeString()} ${event.kind || "task"} ${event.id} → ${event.state}`;
-    activity.unshift(line);
-    activity.splice(20);
-    events.prepend(el("li", {}, line));
+  ctx.onTask(() => {
+    events.prepend(el("li", {}, activity[0]));
     while (events.children.length > 20) events.lastChild.remove();
     refreshRecent();
   });
