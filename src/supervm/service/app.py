@@ -15,7 +15,9 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from supervm.service.auth import TokenAuth
 from supervm.service.context import ServiceState, error_response
@@ -31,6 +33,8 @@ log = logging.getLogger("supervm.service")
 
 MAX_BODY_BYTES = 16 * 2**20
 MAX_ELEMENTS = 1_000_000_000
+#: The dashboard's files (HTML, CSS, ES modules), shipped inside the package: no build step.
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,26 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal error; the server's log has the details")
 
 
+class DashboardFiles(StaticFiles):
+    """The dashboard's static files; any method but GET and HEAD is a plain 404."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        # Without this, DELETE /typo would answer StaticFiles' 405 instead of "no such endpoint".
+        if scope["method"] not in ("GET", "HEAD"):
+            raise HTTPException(404)
+        return await super().get_response(path, scope)
+
+
+class DashboardMount(Mount):
+    """The mount at /, which never claims /api/ paths: those keep the router's own answers
+    (404 for an unknown path, 405 for a known path with the wrong method)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
 def _openapi_route() -> Route:
     from supervm.service.openapi import build_document
 
@@ -111,8 +135,11 @@ def create_app(config: ServiceConfig) -> Starlette:
             await dispatcher.close()
             store.close()
 
+    # The dashboard is mounted last so that /api/..., /metrics and /openapi.json match first.
     routes = [*health.routes, *submit.routes, *tasks.routes, *nodes.routes, *vms.routes,
-              *observe.routes, _openapi_route()]
+              *observe.routes, _openapi_route(),
+              DashboardMount("/", app=DashboardFiles(directory=STATIC_DIR, html=True),
+                             name="dashboard")]
     app = Starlette(
         routes=routes,
         middleware=[Middleware(TokenAuth, token=config.token, open_reads=config.open_reads)],

@@ -82,6 +82,10 @@ def task_view(task: Task, transitions: list[tuple[str, float]] | None = None) ->
     }
     if transitions is not None:
         view["transitions"] = [{"state": s, "at": at} for s, at in transitions]
+        # The run's profile (the dashboard's per-phase timings), only in the single-task view.
+        view["ranks"] = report.get("ranks")
+        view["wall_seconds"] = report.get("wall_seconds")
+        view["phases"] = report.get("phases")
     return view
 
 

@@ -93,6 +93,11 @@ class TaskInfo(BaseModel):
     result_url: str | None = Field(None, description="where the full result is, when done")
     transitions: list[dict[str, Any]] | None = Field(
         None, description="state changes with times (single-task view only)")
+    ranks: int | None = Field(None, description="ranks the job ran on (single-task view only)")
+    wall_seconds: float | None = Field(
+        None, description="the run's wall time in the world (single-task view only)")
+    phases: dict[str, list[float]] | None = Field(
+        None, description="seconds per phase, one value per rank (single-task view only)")
 
 
 class TaskPage(BaseModel):
