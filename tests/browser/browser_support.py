@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +36,12 @@ class Console:
         return [e for e in self.errors if not any(a in e for a in allowed)]
 
 
+@contextlib.contextmanager
 def open_page(browser: Any, svc: LiveService, token: str | None, viewport: dict[str, int],
               hash_: str = "#/overview",
               routes: dict[str, Any] | None = None,
-              refresh_ms: int = 2000) -> tuple[Any, Any, Console]:
-    """Return (context, page, console) with the dashboard's settings preset and `hash_` open.
+              refresh_ms: int = 2000) -> Iterator[tuple[Any, Console]]:
+    """Yield (page, console) with the dashboard's settings preset and `hash_` open; close after.
 
     `routes` maps URL globs to Playwright route handlers (recorded answers, used only where
     the service lacks an endpoint).
@@ -57,8 +60,11 @@ def open_page(browser: Any, svc: LiveService, token: str | None, viewport: dict[
     console = Console()
     page.on("console", console.on_console)
     page.on("pageerror", console.on_page_error)
-    page.goto(f"{svc.url}/{hash_}")
-    return context, page, console
+    try:
+        page.goto(f"{svc.url}/{hash_}")
+        yield page, console
+    finally:
+        context.close()
 
 
 def shot(page: Any, name: str, full_page: bool = False) -> Path:

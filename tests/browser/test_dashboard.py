@@ -28,8 +28,7 @@ def vms_endpoint_present(svc: LiveService) -> bool:
 
 def test_sort_from_task_manager_completes_and_shows_values(browser: Any,
                                                            svc: LiveService) -> None:
-    context, page, console = open_page(browser, svc, svc.token, DESKTOP, "#/tasks")
-    try:
+    with open_page(browser, svc, svc.token, DESKTOP, "#/tasks") as (page, console):
         page.fill("#sort-values", "5, 3, 9, 1, 3, -2")
         page.click("#sort-submit")
         page.wait_for_selector("#sorted-values", timeout=WAIT_MS)
@@ -40,13 +39,10 @@ def test_sort_from_task_manager_completes_and_shows_values(browser: Any,
         assert page.locator("#task-rows tr[data-task]").count() >= 1
         shot(page, "tasks-sort-done", full_page=True)
         assert console.unexpected() == []
-    finally:
-        context.close()
 
 
 def test_small_render_shows_its_image(browser: Any, svc: LiveService) -> None:
-    context, page, console = open_page(browser, svc, svc.token, DESKTOP, "#/tasks")
-    try:
+    with open_page(browser, svc, svc.token, DESKTOP, "#/tasks") as (page, console):
         page.fill("#render-scene", "spheres.json")
         page.fill("#render-resolution", "48x36")
         page.select_option("#render-quality", "low")
@@ -57,34 +53,26 @@ def test_small_render_shows_its_image(browser: Any, svc: LiveService) -> None:
         assert image.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [48, 36]
         shot(page, "tasks-render-done", full_page=True)
         assert console.unexpected() == []
-    finally:
-        context.close()
 
 
 def test_reduction_shows_its_value(browser: Any, svc: LiveService) -> None:
-    context, page, console = open_page(browser, svc, svc.token, DESKTOP, "#/tasks")
-    try:
+    with open_page(browser, svc, svc.token, DESKTOP, "#/tasks") as (page, console):
         page.fill("#reduce-values", "1 2 3 4")
         page.select_option("#reduce-op", "sum")
         page.click("#reduce-submit")
         page.wait_for_selector("#task-result pre", timeout=WAIT_MS)
         assert page.inner_text("#task-result pre").strip() == "10"
         assert console.unexpected() == []
-    finally:
-        context.close()
 
 
 def test_quick_action_sorts_and_the_events_stream_shows_it(browser: Any,
                                                            svc: LiveService) -> None:
-    context, page, console = open_page(browser, svc, svc.token, DESKTOP, "#/overview")
-    try:
+    with open_page(browser, svc, svc.token, DESKTOP, "#/overview") as (page, console):
         page.wait_for_selector("#live:text('events: live')", timeout=WAIT_MS)
         page.click("#demo-sort")
         page.wait_for_selector("#event-log li:has-text('done')", timeout=WAIT_MS)
         assert "sort" in page.inner_text("#event-log")
         assert console.unexpected() == []
-    finally:
-        context.close()
 
 
 def test_vm_manager_against_the_live_service(browser: Any, svc: LiveService) -> None:
@@ -92,8 +80,7 @@ def test_vm_manager_against_the_live_service(browser: Any, svc: LiveService) -> 
 
     Once the launcher's /api/vms is merged this test checks its real list instead.
     """
-    context, page, console = open_page(browser, svc, svc.token, DESKTOP, "#/vms")
-    try:
+    with open_page(browser, svc, svc.token, DESKTOP, "#/vms") as (page, console):
         if vms_endpoint_present(svc):
             vms = httpx.get(f"{svc.url}/api/vms", timeout=10).json()["vms"]
             page.wait_for_selector("#vm-list table, #vm-list p", timeout=WAIT_MS)
@@ -105,8 +92,6 @@ def test_vm_manager_against_the_live_service(browser: Any, svc: LiveService) -> 
             # The capture sees failed loads (so a clean page elsewhere means something).
             assert any("404" in e for e in console.errors), console.errors
             assert console.unexpected((VMS_404,)) == []
-    finally:
-        context.close()
 
 
 #: RECORDED FIXTURE DATA, not the live endpoint: it checks only how a guest list renders,
@@ -123,8 +108,7 @@ GUESTS = {"vms": [
 def test_vm_manager_renders_a_guest_list_from_fixture_data(browser: Any,
                                                            svc: LiveService) -> None:
     routes = {"**/api/vms": lambda route: route.fulfill(json=GUESTS)}
-    context, page, console = open_page(browser, svc, svc.token, DESKTOP, "#/vms", routes)
-    try:
+    with open_page(browser, svc, svc.token, DESKTOP, "#/vms", routes) as (page, console):
         page.wait_for_selector("#vm-list tbody tr", timeout=WAIT_MS)
         rows = page.locator("#vm-list tbody tr")
         assert rows.count() == 2
@@ -132,13 +116,10 @@ def test_vm_manager_renders_a_guest_list_from_fixture_data(browser: Any,
         assert "4.0 GiB" in rows.nth(1).inner_text()
         shot(page, "vms-fixture-list")
         assert console.unexpected() == []
-    finally:
-        context.close()
 
 
 def test_wrong_token_shows_the_message(browser: Any, svc: LiveService) -> None:
-    context, page, console = open_page(browser, svc, "not-the-token", DESKTOP, "#/tasks")
-    try:
+    with open_page(browser, svc, "not-the-token", DESKTOP, "#/tasks") as (page, console):
         page.click("#sort-submit")
         banner = page.wait_for_selector("#banner:not([hidden])", timeout=WAIT_MS)
         assert "Wrong or missing token" in banner.inner_text()
@@ -146,26 +127,20 @@ def test_wrong_token_shows_the_message(browser: Any, svc: LiveService) -> None:
         shot(page, "wrong-token")
         # The refused POST is logged by Chromium as a failed load; nothing else may be.
         assert console.unexpected(("401",)) == []
-    finally:
-        context.close()
 
 
 def test_no_token_asks_for_it(browser: Any, svc: LiveService) -> None:
-    context, page, _ = open_page(browser, svc, None, DESKTOP, "#/overview")
-    try:
+    with open_page(browser, svc, None, DESKTOP, "#/overview") as (page, _):
         assert page.locator("#token-prompt").is_visible()
         page.fill("#token-input", svc.token)
         page.click("#token-form button[type=submit]")
         assert page.locator("#token-prompt").is_hidden()
         stored = page.evaluate("JSON.parse(localStorage.getItem('supervm.dashboard')).token")
         assert stored == svc.token
-    finally:
-        context.close()
 
 
 def test_phone_width_shows_the_nav(browser: Any, svc: LiveService) -> None:
-    context, page, console = open_page(browser, svc, svc.token, PHONE, "#/tasks")
-    try:
+    with open_page(browser, svc, svc.token, PHONE, "#/tasks") as (page, console):
         page.wait_for_selector(PAGES["tasks"], timeout=WAIT_MS)
         for link in page.locator("#nav a").all():
             assert link.is_visible()
@@ -174,13 +149,10 @@ def test_phone_width_shows_the_nav(browser: Any, svc: LiveService) -> None:
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         shot(page, "phone-tasks")
         assert console.unexpected() == []
-    finally:
-        context.close()
 
 
 def test_keyboard_navigation(browser: Any, svc: LiveService) -> None:
-    context, page, _ = open_page(browser, svc, svc.token, DESKTOP, "#/overview")
-    try:
+    with open_page(browser, svc, svc.token, DESKTOP, "#/overview") as (page, _):
         page.wait_for_selector(PAGES["overview"], timeout=WAIT_MS)
         page.keyboard.press("Tab")  # the skip link
         page.keyboard.press("Tab")  # Overview
@@ -189,17 +161,14 @@ def test_keyboard_navigation(browser: Any, svc: LiveService) -> None:
         page.keyboard.press("Enter")
         page.wait_for_selector("#nav a[href='#/vms'][aria-current=page]", timeout=WAIT_MS)
         assert page.inner_text("main h1") == "VM Manager"
-    finally:
-        context.close()
 
 
 # Last, so that the pictures (the README's) show the tasks the tests above ran.
 @pytest.mark.parametrize("name", list(PAGES))
 def test_every_page_loads_without_console_errors(browser: Any, svc: LiveService,
                                                  name: str) -> None:
-    context, page, console = open_page(browser, svc, svc.token, DESKTOP, f"#/{name}",
-                                       refresh_ms=500)
-    try:
+    with open_page(browser, svc, svc.token, DESKTOP, f"#/{name}",
+                   refresh_ms=500) as (page, console):
         page.wait_for_selector(PAGES[name], timeout=WAIT_MS)
         assert page.locator(f'#nav a[href="#/{name}"]').get_attribute("aria-current") == "page"
         assert page.locator("main h1").count() == 1
@@ -209,13 +178,10 @@ def test_every_page_loads_without_console_errors(browser: Any, svc: LiveService,
         allowed = (VMS_404,) if name == "vms" and not vms_endpoint_present(svc) else ()
         assert console.unexpected(allowed) == []
         assert page.locator("#banner").is_hidden()
-    finally:
-        context.close()
 
 
 def test_settings_persist_and_switch_the_theme(browser: Any, svc: LiveService) -> None:
-    context, page, console = open_page(browser, svc, svc.token, DESKTOP, "#/settings")
-    try:
+    with open_page(browser, svc, svc.token, DESKTOP, "#/settings") as (page, console):
         page.select_option("#set-theme", "dark")
         page.fill("#set-refresh", "3000")
         page.click("#settings-form button[type=submit]")
@@ -227,5 +193,3 @@ def test_settings_persist_and_switch_the_theme(browser: Any, svc: LiveService) -
         page.wait_for_selector(PAGES["overview"], timeout=WAIT_MS)
         shot(page, "dark-overview")
         assert console.unexpected() == []
-    finally:
-        context.close()
