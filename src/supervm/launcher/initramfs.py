@@ -52,7 +52,8 @@ export PATH
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /tmp
+# /tmp stays the overlay's (the host's /tmp, writes to the tmpfs upper): a checkout or a
+# virtualenv under the host's /tmp must run in the guest too.
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs -o size=50% tmpfs /dev/shm

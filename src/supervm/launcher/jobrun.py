@@ -38,7 +38,7 @@ def run_in_guests(run: RunState, state_dir: Path, *, job: str | None = None,
         data = load_job_file(job).model_dump(mode="json")
         source = data["input"].get("npy") if isinstance(data["input"], dict) else None
         if source:
-            # Guests see the host's root as it was at boot (and a fresh /tmp): stage the
+            # Guests see the host's root as it was at boot: stage the
             # input in the shared work directory they all mount read-write.
             staged = out / ("input-" + Path(source).name)
             shutil.copyfile(source, staged)
