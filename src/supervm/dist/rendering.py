@@ -70,12 +70,12 @@ class _Counter:
         while not self._stop.wait(_PROGRESS_INTERVAL_S):
             self._poke.Iprobe()  # any MPI call drives the progress engine
 
-    def start_add(self, slot: int, amount: int) -> _Take:
-        """Start adding `amount` to counter `slot`; the take's `wait` gives the value before."""
-        operand = np.array([amount], dtype=np.int64)
-        before = np.zeros(1, dtype=np.int64)
-        request = self.win.Rget_accumulate(operand, before, 0, (slot, 1, MPI.INT64_T), MPI.SUM)
-        return _Take(request, operand, before)
+    def add(self, slot: int, amount: int) -> int:
+        """Add `amount` to counter `slot`; return its value before."""
+        value = np.zeros(1, dtype=np.int64)
+        self.win.Fetch_and_op(np.array([amount], dtype=np.int64), value, 0, slot, MPI.SUM)
+        self.win.Flush(0)
+        return int(value[0])
 
     def free(self) -> None:
         """Stop the helper and release the window (collective)."""
@@ -86,21 +86,6 @@ class _Counter:
             self._poke.Free()
         self.win.Unlock_all()
         self.win.Free()
-
-
-@dataclass
-class _Take:
-    """An atomic add in flight on rank 0's counter (its buffers live until it completes)."""
-
-    request: MPI.Request
-    operand: np.ndarray
-    before: np.ndarray
-
-    def wait(self) -> int:
-        """Return the counter's value before the add, once rank 0 has applied it."""
-        if self.request:  # a completed request becomes MPI.REQUEST_NULL (false)
-            self.request.Wait()
-        return int(self.before[0])
 
 
 def _render_items(compiled: CompiledScene, settings: RenderSettings, frames: Sequence[int],
@@ -115,35 +100,29 @@ def _render_items(compiled: CompiledScene, settings: RenderSettings, frames: Seq
     canvases: dict[int, np.ndarray] = {}
     done: list[Any] = []
     rays = 0
-    pending, size = counter.start_add(_NEXT, least), least
-    try:
-        while True:
-            first = pending.wait()
-            if first >= total:
-                return done, rays
-            items = range(first, min(first + size, total))
-            # Guided scheduling: large takes while much is left, single tiles at the end, so
-            # few round trips to rank 0 and still an even finish. The next take is asked for
-            # now, so rank 0's answer (which waits for its progress thread) arrives while these
-            # tiles render; holding one take ahead costs at most one tile at the very end.
-            size = max(least, (total - items.stop) // (_GUIDED_SHARE * ranks))
-            pending = counter.start_add(_NEXT, size)
-            for frame_index in sorted({item // len(work) for item in items}):
-                frame = frames[frame_index]
-                mine = [item for item in items if item // len(work) == frame_index]
-                if frame not in canvases:
-                    canvases[frame] = np.empty((settings.height, settings.width, 3), np.float32)
-                rays += _core.render_tiles_into(
-                    compiled.core, compiled.camera(frame),
-                    np.ascontiguousarray(work[[item % len(work) for item in mine]]),
-                    canvases[frame], settings.spp, scene.max_depth, scene.seed, frame, least)
-                for item in mine:
-                    x0, y0, w, h = (int(v) for v in work[item % len(work)])
-                    done.append((item, canvases[frame][y0:y0 + h, x0:x0 + w].copy()))
-            if report is not None:
-                report(items.stop)  # items handed out so far: a close, cheap measure of progress
-    finally:
-        pending.wait()  # a failure mid-take leaves no request behind
+    step = least
+    while True:
+        first = counter.add(_NEXT, step)
+        if first >= total:
+            return done, rays
+        items = range(first, min(first + step, total))
+        for frame_index in sorted({item // len(work) for item in items}):
+            frame = frames[frame_index]
+            mine = [item for item in items if item // len(work) == frame_index]
+            if frame not in canvases:
+                canvases[frame] = np.empty((settings.height, settings.width, 3), np.float32)
+            rays += _core.render_tiles_into(
+                compiled.core, compiled.camera(frame),
+                np.ascontiguousarray(work[[item % len(work) for item in mine]]),
+                canvases[frame], settings.spp, scene.max_depth, scene.seed, frame, least)
+            for item in mine:
+                x0, y0, w, h = (int(v) for v in work[item % len(work)])
+                done.append((item, canvases[frame][y0:y0 + h, x0:x0 + w].copy()))
+        if report is not None:
+            report(items.stop)  # items handed out so far: a close, cheap measure of progress
+        # Guided scheduling: large takes while much is left, single tiles at the end, so
+        # few round trips to rank 0 and still an even finish.
+        step = max(least, (total - items.stop) // (_GUIDED_SHARE * ranks))
 
 
 def render_frames(scene: SceneLike, frames: Sequence[int], *, width: int | None = None,
