@@ -99,6 +99,36 @@ void scatter_and_sort(const Src& src, std::size_t n, Item* part, Item* final_, i
 }
 
 
+// The key bits at and above `lo` that differ between items, from each thread's OR/AND.
+template <class K>
+K varying_bits(const std::vector<K>& ors, const std::vector<K>& ands, unsigned lo) {
+    K orv = 0, andv = ~K(0);
+    for (std::size_t t = 0; t < ors.size(); ++t) {
+        orv |= ors[t];
+        andv &= ands[t];
+    }
+    return (orv ^ andv) & static_cast<K>(~K(0) << lo);
+}
+
+// Each thread's counts of the plain digit of nb buckets at `shift` into `hist` (one read of
+// the n items); returns the varying bits at and above `lo`, folded on the way.
+template <class Item, class Src>
+item_key_t<Item> count_plain_digit(const Src& src, std::size_t n, int nt, unsigned shift,
+                                   std::size_t nb, unsigned lo, std::vector<std::size_t>& hist) {
+    using K = item_key_t<Item>;
+    const std::size_t ntz = static_cast<std::size_t>(nt);
+    hist.assign(ntz * nb, 0);
+    std::vector<K> ors(ntz, 0), ands(ntz, ~K(0));
+    const K mask = static_cast<K>(nb - 1);
+    parallel_for(nt, [&](int t) {
+        Range r = split_range(n, nt, t);
+        std::size_t u = static_cast<std::size_t>(t);
+        count_bins<Item>(src, r.begin, r.end, nb, [shift, mask](K k) { return (k >> shift) & mask; },
+                         hist.data() + u * nb, ors[u], ands[u]);
+    });
+    return varying_bits(ors, ands, lo);
+}
+
 template <class Item, class Src, class Finish>
 void msd_pass(const Src& src, std::size_t n, Item* part, Item* final_, int nt, bool src_is_final,
               unsigned lo, const Finish& finish, Workspace<Item>* ws) {
@@ -113,21 +143,8 @@ void msd_pass(const Src& src, std::size_t n, Item* part, Item* final_, int nt, b
             // the digit are constant, as the sample suggested. Else the full path runs.
             const unsigned shift = wide.hi + 1 - wide.bits;
             const std::size_t nb = std::size_t(1) << wide.bits;
-            std::vector<std::size_t> hist(ntz * nb, 0);
-            std::vector<K> ors(ntz, 0), ands(ntz, ~K(0));
-            parallel_for(nt, [&](int t) {
-                Range r = split_range(n, nt, t);
-                std::size_t u = static_cast<std::size_t>(t);
-                const K mk = static_cast<K>(nb - 1);
-                count_bins<Item>(src, r.begin, r.end, nb, [shift, mk](K k) { return (k >> shift) & mk; },
-                                 hist.data() + u * nb, ors[u], ands[u]);
-            });
-            K orv = 0, andv = ~K(0);
-            for (std::size_t t = 0; t < ntz; ++t) {
-                orv |= ors[t];
-                andv &= ands[t];
-            }
-            K vary = (orv ^ andv) & static_cast<K>(~K(0) << lo);
+            std::vector<std::size_t> hist;
+            K vary = count_plain_digit<Item>(src, n, nt, shift, nb, lo, hist);
             if (vary != 0 && high_bit(vary) == wide.hi) {
                 scatter_and_sort(src, n, part, final_, nt, lo, finish, ws, hist, nb, shift,
                                  static_cast<const BucketMap<K>*>(nullptr));
@@ -147,12 +164,7 @@ void msd_pass(const Src& src, std::size_t n, Item* part, Item* final_, int nt, b
         count_digits<Item>(src, r.begin, r.end, cshift, static_cast<K>(ncb - 1),
                            coarse.data() + u * ncb, ors[u], ands[u]);
     });
-    K orv = 0, andv = ~K(0);
-    for (std::size_t t = 0; t < ntz; ++t) {
-        orv |= ors[t];
-        andv &= ands[t];
-    }
-    K vary = (orv ^ andv) & static_cast<K>(~K(0) << lo);
+    K vary = varying_bits(ors, ands, lo);
     if (vary == 0) {
         // Every key is equal: only move (if needed) and finish.
         parallel_for(nt, [&](int t) {
@@ -190,35 +202,20 @@ void msd_pass(const Src& src, std::size_t n, Item* part, Item* final_, int nt, b
             hist[t * nb + ((c >> group) & (nb - 1))] += coarse[t * ncb + c];
             ctot[c] += coarse[t * ncb + c];
         }
-    // Items in buckets that would be partitioned again on all threads (or by one thread
-    // while the others idle). Many moderate buckets (floats of many magnitudes) are left
-    // to the plain digit: their second pass runs per bucket, mostly in cache, and costs
-    // less than the extra read and table lookups (measured).
-    std::size_t limit = std::max(2 * std::max(n / nb, bucket_items<Item>()), n / (4 * ntz));
-    std::size_t skewed = skewed_items(ctot.data(), ncb, group, nb, limit);
     // Only the first pass (reading the caller's input, not a bucket) may map: a mapped
     // bucket can span as many key bits as its parent, so a mapped pass on it need not make
     // progress, while the plain digit always narrows the varying bits.
     BucketMap<K> map;
-    bool mapped = first_pass && skewed > n / kSkewShare && cshift > lowest;
+    bool mapped = first_pass &&
+                  plain_digit_is_skewed<Item>(ctot.data(), ncb, cshift, hi, lowest, bits, n, ntz);
     if (mapped) {
         // A wider plain digit first (its histogram is one more plain read), else the table.
-        unsigned pick = wide_width(ctot.data(), ncb, cshift, hi, lowest, bits,
-                                   2 * bucket_items<Item>());
-        if (pick) {
+        if (unsigned pick = wide_digit_bits<Item>(ctot.data(), ncb, cshift, hi, lowest, bits)) {
             mapped = false;
             bits = pick;
             shift = hi + 1 - bits;
             nb = std::size_t(1) << bits;
-            hist.assign(ntz * nb, 0);
-            parallel_for(nt, [&](int t) {
-                Range r = split_range(n, nt, t);
-                const unsigned sh = shift;
-                const K mk = static_cast<K>(nb - 1);
-                K o, a;
-                count_bins<Item>(src, r.begin, r.end, nb, [sh, mk](K k) { return (k >> sh) & mk; },
-                                 hist.data() + static_cast<std::size_t>(t) * nb, o, a);
-            });
+            count_plain_digit<Item>(src, n, nt, shift, nb, lo, hist);
         }
     }
     if (mapped) {

@@ -25,6 +25,29 @@ unsigned msd_bits(std::size_t n) {
     return std::clamp(ceil_log2(buckets), 1u, kMsdMaxBits);
 }
 
+// Whether the plain digit of `bits` bits from the top varying bit `hi` (coarse counts ctot
+// of the bins at `cshift`) is badly skewed: over 1/kSkewShare of the n items would sit in
+// buckets partitioned again on all nt threads (or by one thread while the others idle).
+// Many moderate buckets (floats of many magnitudes) are left to the plain digit: their
+// second pass runs per bucket, mostly in cache, and costs less than the extra read and
+// table lookups (measured). A skewed digit is worth a wider one, or equal-count buckets.
+template <class Item>
+bool plain_digit_is_skewed(const std::size_t* ctot, std::size_t ncb, unsigned cshift,
+                           unsigned hi, unsigned lowest, unsigned bits, std::size_t n,
+                           std::size_t nt) {
+    std::size_t nb = std::size_t(1) << bits;
+    std::size_t limit = std::max(2 * std::max(n / nb, bucket_items<Item>()), n / (4 * nt));
+    return skewed_items(ctot, ncb, hi + 1 - bits - cshift, nb, limit) > n / kSkewShare &&
+           cshift > lowest;
+}
+
+// The wide plain digit's width (see wide_width) for buckets of about two in-cache ones.
+template <class Item>
+unsigned wide_digit_bits(const std::size_t* ctot, std::size_t ncb, unsigned cshift, unsigned hi,
+                         unsigned lowest, unsigned bits) {
+    return wide_width(ctot, ncb, cshift, hi, lowest, bits, 2 * bucket_items<Item>());
+}
+
 // A plain digit of `bits` bits whose top bit is `hi`; bits == 0: none.
 struct WideDigit {
     unsigned hi = 0;
@@ -60,12 +83,8 @@ WideDigit sampled_wide_digit(const Src& src, std::size_t n, unsigned lo, std::si
     for (std::size_t& c : ctot) c = (c * n + keys.size() - 1) / keys.size();
     // The same tests as the full path (msd_pass).
     unsigned bits = std::min(msd_bits<Item>(n), cbits);
-    std::size_t nb = std::size_t(1) << bits;
-    std::size_t limit = std::max(2 * std::max(n / nb, bucket_items<Item>()), n / (4 * nt));
-    if (skewed_items(ctot.data(), ncb, hi + 1 - bits - cshift, nb, limit) <= n / kSkewShare ||
-        cshift <= lowest)
-        return {};
-    return {hi, wide_width(ctot.data(), ncb, cshift, hi, lowest, bits, 2 * bucket_items<Item>())};
+    if (!plain_digit_is_skewed<Item>(ctot.data(), ncb, cshift, hi, lowest, bits, n, nt)) return {};
+    return {hi, wide_digit_bits<Item>(ctot.data(), ncb, cshift, hi, lowest, bits)};
 }
 
 }  // namespace supervm::sort
