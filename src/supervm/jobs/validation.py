@@ -14,6 +14,7 @@ from supervm._checks import SUPPORTED_DTYPES
 from supervm.jobs.inputs import INPUT_TAGS, NpyInput
 from supervm.jobs.models import KINDS, JobSpec, job_adapter
 from supervm.jobs.render_model import RenderJob
+from supervm.rendering.scene import Scene
 
 
 class JobError(ValueError):
@@ -87,7 +88,7 @@ def preflight(spec: JobSpec) -> None:
         check_npy(Path(spec.input.npy))
 
 
-def check_scene(spec: RenderJob) -> None:
+def check_scene(spec: RenderJob) -> Scene:
     """Load the job's scene (file, meshes) and each frame's camera; raise JobError if bad."""
     from supervm.rendering.compile import camera_values
     from supervm.rendering.scene import SceneError, load_scene
@@ -98,6 +99,7 @@ def check_scene(spec: RenderJob) -> None:
             camera_values(scene, frame)
     except SceneError as exc:
         raise JobError([f"scene: {line}" for line in exc.problems]) from None
+    return scene
 
 
 def with_paths_from(spec: JobSpec, base: Path) -> JobSpec:

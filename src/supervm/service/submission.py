@@ -11,7 +11,13 @@ from pydantic import ValidationError
 from supervm.jobs.inputs import InlineInput, NpyInput, RandomInput
 from supervm.jobs.loading import input_size
 from supervm.jobs.render_model import RenderJob, seed_render_job
-from supervm.jobs.validation import JobError, parse_job, preflight, with_paths_from
+from supervm.jobs.validation import (
+    JobError,
+    check_scene,
+    parse_job,
+    preflight,
+    with_paths_from,
+)
 from supervm.service.models import ErrorItem, SeedProcessRequest, SeedRenderRequest
 
 
@@ -95,31 +101,22 @@ def _under(path: str | Path, base: Path) -> bool:
 
 
 def _confine_render(spec: RenderJob, limits: Limits) -> RenderJob:
-    """Resolve a render job's scene and mesh paths under the data directory; refuse others."""
-    from supervm.rendering.scene import MeshObject, SceneError, load_scene
+    """Check a render job's scene, its paths resolved under the data directory; refuse others."""
+    from supervm.rendering.scene import MeshObject
 
     base = limits.data_dir.resolve()
     spec = with_paths_from(spec, base)
     outside = f"must name a file under the service's data directory {base}"
-    if isinstance(spec.scene, str):
-        if not _under(spec.scene, base):
-            raise _invalid([ErrorItem(field="scene", message=outside)])
-        try:  # its meshes are named inside the file
-            objects = load_scene(spec.scene).objects
-        except SceneError as exc:
-            raise _invalid([ErrorItem(field="scene", message=line)
-                            for line in exc.problems]) from None
-    else:
-        objects = spec.scene.objects
-    for i, obj in enumerate(objects):
+    if isinstance(spec.scene, str) and not _under(spec.scene, base):
+        raise _invalid([ErrorItem(field="scene", message=outside)])
+    # Loading the scene names its meshes (inside the file) and checks every frame's camera.
+    for i, obj in enumerate(check_scene(spec).objects):
         if isinstance(obj, MeshObject) and not _under(obj.file, base):
             raise _invalid([ErrorItem(field=f"scene.objects.{i}.file", message=outside)])
     return spec
 
 
 def _check_size(spec: Any, limits: Limits) -> None:
-    if isinstance(spec, RenderJob):
-        return
     source = spec.input
     if isinstance(source, (InlineInput, RandomInput)) and input_size(source) > limits.max_elements:
         field = "input.values" if isinstance(source, InlineInput) else "input.random.n"
@@ -129,9 +126,10 @@ def _check_size(spec: Any, limits: Limits) -> None:
 
 def finish_spec(spec: Any, limits: Limits) -> Any:
     """Return a validated spec ready to queue: paths confined, files checked, size bounded."""
-    spec = _confine_render(spec, limits) if isinstance(spec, RenderJob) else _confine_npy(
-        spec, limits)
     try:
+        if isinstance(spec, RenderJob):
+            return _confine_render(spec, limits)
+        spec = _confine_npy(spec, limits)
         preflight(spec)
     except JobError as exc:
         raise _invalid(_items_of_job_error(exc)) from None
