@@ -160,10 +160,10 @@ class MomentState:
         """Return numpy's `std` with `ddof`."""
         v = self.var(ddof)
         dof = self.count - ddof
-        if dof <= 0 or v.dtype.itemsize >= 8:
+        if dof <= 0:
             return type(v)(np.sqrt(v))
-        # The root of the double variance: a float32 std is finite even where its variance
-        # is past the float32 range.
+        # The root of the double variance, rounded once: a float32 std is finite even where
+        # its variance is past the float32 range.
         with np.errstate(over="ignore"):
             return type(v)(np.sqrt(np.float64(self.m2) / np.float64(dof)))
 
