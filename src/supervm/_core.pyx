@@ -38,6 +38,9 @@ cdef extern from "reduce/reduce.hpp" namespace "supervm::reduce" nogil:
 cdef extern from "common/parallel.hpp" namespace "supervm" nogil:
     int hardware_threads()
 
+cdef extern from "common/atomic.hpp" namespace "supervm" nogil:
+    int64_t atomic_fetch_add "supervm::fetch_add"(int64_t* counter, int64_t amount)
+
 ctypedef fused key_t:
     int32_t
     int64_t
@@ -278,3 +281,13 @@ def intersect_into(RenderScene scene, const float[:, ::1] origins, const float[:
         if n > 0:
             intersect_rays(scene.scene.get()[0], &origins[0, 0], &dirs[0, 0], n,
                            &t_out[0], &id_out[0], brute)
+
+
+def fetch_add(int64_t[::1] counters, Py_ssize_t slot, int64_t amount):
+    """Add `amount` to counters[slot] atomically (the page may be shared); return the old value."""
+    if slot < 0 or slot >= counters.shape[0]:
+        raise IndexError(f"slot {slot} out of range for {counters.shape[0]} counters")
+    cdef int64_t before
+    with nogil:
+        before = atomic_fetch_add(&counters[slot], amount)
+    return before

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from mpi4py import MPI
 
 import supervm
 from supervm import dist
-from supervm.dist import RemoteRankError
+from supervm.dist import RemoteRankError, rendering
 
 SCENES = Path(__file__).parents[3] / "examples" / "scenes"
 
@@ -40,6 +41,27 @@ def same_image() -> None:
     print(f"rank {comm.Get_rank()}: ok", flush=True)
 
 
+def counter_hands_out_each_item_once() -> None:
+    comm = MPI.COMM_WORLD
+    for shared in (True, False):  # shared memory (one node) and rank 0's window (any nodes)
+        counter = rendering._Counter(comm, shared=shared)
+        taken: list[int] = []
+        while (first := counter.add(0, 3)) < 3000:
+            taken += range(first, min(first + 3, 3000))
+        counter.free()
+        everyone = comm.gather(taken, root=0)
+        if comm.Get_rank() == 0:
+            assert everyone is not None
+            assert sorted(i for part in everyone for i in part) == list(range(3000)), shared
+    # The window path renders the same pixels as the shared-memory one.
+    rendering._Counter = functools.partial(rendering._Counter, shared=False)  # type: ignore
+    image = dist.render(SCENES / "cornell.json", width=24, height=16, spp=1, tile=5)
+    if comm.Get_rank() == 0:
+        local = supervm.render(SCENES / "cornell.json", width=24, height=16, spp=1)
+        assert image is not None and np.array_equal(image, local)
+    print(f"rank {comm.Get_rank()}: ok", flush=True)
+
+
 def one_rank_fails() -> None:
     comm = MPI.COMM_WORLD
     # Only the last rank sees a missing scene file: every rank must raise, none may hang.
@@ -56,4 +78,5 @@ def one_rank_fails() -> None:
 
 
 if __name__ == "__main__":
-    {"same": same_image, "fail": one_rank_fails}[sys.argv[1]]()
+    {"same": same_image, "counter": counter_hands_out_each_item_once,
+     "fail": one_rank_fails}[sys.argv[1]]()
