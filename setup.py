@@ -31,7 +31,9 @@ core = Extension(
     language="c++",
     extra_compile_args=compile_args,
     extra_link_args=["-pthread"],
-    depends=sorted(str(p.relative_to(ROOT)) for p in CSRC.rglob("*.hpp")),
+    # Kernels include .inc bodies as well as headers: a change to either rebuilds.
+    depends=sorted(str(p.relative_to(ROOT)) for ext in ("*.hpp", "*.inc")
+                   for p in CSRC.rglob(ext)),
 )
 
 skip_core = os.environ.get("SUPERVM_SKIP_CORE") == "1"
