@@ -226,7 +226,7 @@ class Dispatcher:
             self.world_state, self.world_error = "down", str(exc)
             return False
         self.world_state = "idle"
-        self.metrics.world_ranks.set(self.world.ranks)
+        self.metrics.world_ranks.set(getattr(self.world, "ranks", self.ranks))
         return True
 
     async def _send(self, task: Task) -> bool | None:
@@ -282,7 +282,10 @@ class Dispatcher:
             self.announce(started)
         await self._send_ahead()
         try:
-            answer = await self.world.receive(self.job_timeout_s)
+            try:
+                answer = await self.world.receive(self.job_timeout_s)
+            finally:
+                await self._collect(task)  # before the task shows as ended
         except WorldDiedError as exc:
             self._ahead = None  # it never started: still queued, for the next world
             if task.id in self._cancelling:
@@ -308,14 +311,17 @@ class Dispatcher:
             else:
                 ended = self.store.fail(task.id, str(answer.get("error", "the job failed")))
         finally:
-            remote = self._remote_dirs.pop(task.id, None)
-            if remote is not None and task.run_dir is not None:
-                await asyncio.to_thread(collect, remote, Path(task.run_dir))
             self.current = None
             self._cancelling.discard(task.id)
             if self.world_state == "busy":
                 self.world_state = "idle"
         self.announce(ended)
+
+    async def _collect(self, task: Task) -> None:
+        """Move a task's outputs from the guests' share to its run directory."""
+        remote = self._remote_dirs.pop(task.id, None)
+        if remote is not None and task.run_dir is not None:
+            await asyncio.to_thread(collect, remote, Path(task.run_dir))
 
     async def cancel(self, task_id: str) -> Task | None:
         """Cancel a queued or running task; return it as it is afterwards (None if unknown)."""
@@ -339,7 +345,7 @@ class Dispatcher:
         """Return the world's state for the status endpoint."""
         world = self.world
         return {"state": self.world_state,
-                "ranks": world.ranks if world is not None else self.ranks,
+                "ranks": getattr(world, "ranks", self.ranks),
                 "placement": self.placement.describe() if self.placement is not None else None,
                 "size": len(world.nodes) if world is not None and world.alive else 0,
                 "pid": world.pid if world is not None else None,

@@ -92,6 +92,11 @@ class Placement:
         source = spec.get("input")
         if isinstance(source, dict) and "npy" in source:
             spec["input"] = {**source, "npy": str(_copy(Path(source["npy"]), staged))}
+        if spec.get("gather"):
+            # One gathered file is filled through a shared writable map, which the guests'
+            # 9p share refuses (EINVAL); each rank writes its block, and the result download
+            # joins them once.
+            spec["gather"] = False
         if spec.get("kind") == "render":
             spec["scene"] = _inline_scene(spec, staged)
         return spec
