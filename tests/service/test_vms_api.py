@@ -219,3 +219,17 @@ def test_delete_a_whole_run(tmp_path: Path) -> None:
             assert client.get("/api/vms").json()["vms"] == []
     finally:
         conn.close()
+
+
+def test_the_api_examples_are_valid_requests() -> None:
+    from supervm.launcher.spec import load_spec, parse_spec
+    from supervm.service.models import NamedSpec, ScaleRequest, StopRequest
+
+    examples = Path(__file__).parents[2] / "api" / "examples"
+    import json
+
+    parse_spec(json.loads((examples / "vms-inline-spec.json").read_text()))
+    named = NamedSpec.model_validate_json((examples / "vms-named-spec.json").read_text())
+    load_spec(Path(__file__).parents[2] / "launch" / f"{named.spec}.toml")
+    ScaleRequest.model_validate_json((examples / "scale-seed.json").read_text())
+    StopRequest.model_validate_json((examples / "vms-stop.json").read_text())
