@@ -112,6 +112,9 @@ def test_create_answers_202_at_once_and_publishes_progress(tmp_path: Path,
         assert seen[0].hosts[0].memory_mib == 512
         vms = client.get("/api/vms", params={"run": run_id}).json()["vms"]
         assert [v["id"] for v in vms] == names and all(v["busy"] is None for v in vms)
+        for name in names:  # the last one takes the run, and its record, away
+            assert client.delete(f"/api/vms/{name}", headers=AUTH).status_code == 200
+        assert client.get("/api/vms").json() == {"vms": [], "runs": []}
 
 
 def test_a_failed_creation_shows_its_stage_and_console(tmp_path: Path, monkeypatch: Any) -> None:

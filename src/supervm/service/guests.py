@@ -118,8 +118,6 @@ class GuestManager:
         for run in self.runs():
             if any(g.name == vm_id for g in run.guests):
                 return run
-        if vm_id in self.busy:
-            raise RequestError(409, f"guest {vm_id} is busy: {self.busy[vm_id]}")
         raise RequestError(404, f"no guest {vm_id!r} in any launcher run")
 
     def run_records(self) -> list[dict[str, Any]]:
@@ -210,9 +208,12 @@ class GuestManager:
     async def _guard(self, vm_id: str, doing: str) -> RunState:
         if vm_id in self.busy:
             raise RequestError(409, f"guest {vm_id} is busy: {self.busy[vm_id]}")
-        run = await asyncio.to_thread(self.find, vm_id)
-        self.busy[vm_id] = doing
-        return run
+        self.busy[vm_id] = doing  # before any await: a second request now sees it busy
+        try:
+            return await asyncio.to_thread(self.find, vm_id)
+        except BaseException:
+            del self.busy[vm_id]
+            raise
 
     async def _change(self, run: RunState, names: set[str], work: Any) -> Any:
         """Run `work(run)` in a thread; if the world has ranks on `names`, move it around."""
@@ -253,6 +254,8 @@ class GuestManager:
         if failures:
             raise RequestError(500, f"guest {vm_id} was not removed completely: "
                                + "; ".join(failures))
+        if last:
+            self.progress.pop(run.run_id, None)  # the run is gone: no record of it either
         self.publish(run.run_id, "deleted" if last else "guest deleted", guest=vm_id)
         return {"id": vm_id, "run": run.run_id, "deleted": True, "run_removed": last}
 
@@ -334,6 +337,8 @@ class GuestManager:
             raise RequestError(409, "a scale is already in progress")
         async with self._scaling:
             run = await asyncio.to_thread(self._scale_run)
+            if nodes == 0 and run is not None and run.run_id != self._world_run():
+                run = None  # N=0 takes down only the guests the world runs on, no other run
             if run is None and nodes > 0:
                 if spec is None:
                     raise RequestError(409, "no guests to scale onto: create some with POST "
