@@ -311,10 +311,11 @@ class GuestManager:
                 try:
                     await asyncio.to_thread(fleet.start_guest, run, self.launch_dir, vm_id,
                                             self.create_deadline_s)
-                except (guests.ReadinessError, fleet.FleetError) as exc:
+                except Exception as exc:  # libvirt's too: say what failed, never a traceback
                     self.publish(run.run_id, "failed", guest=vm_id, error=str(exc))
-                    status = 409 if isinstance(exc, fleet.FleetError) else 504
-                    raise RequestError(status, str(exc)) from None
+                    status = {fleet.FleetError: 409, guests.ReadinessError: 504}.get(
+                        type(exc), 500)
+                    raise RequestError(status, f"guest {vm_id} did not start: {exc}") from None
                 if self._world_run() == run.run_id:
                     await self.dispatcher.move_world(
                         self._async_placement(run.run_id))
@@ -385,8 +386,10 @@ class GuestManager:
                 try:
                     await asyncio.to_thread(fleet.add_guests, run, self.launch_dir,
                                             nodes - len(run.guests), deadline_s)
-                except (guests.ReadinessError, fleet.FleetError) as exc:
-                    raise RequestError(504, f"new guests did not become ready: {exc}") from None
+                except Exception as exc:  # the new guests are removed again (add_guests' undo)
+                    status = 504 if isinstance(exc, guests.ReadinessError) else 500
+                    raise RequestError(status, f"new guests did not become ready: {exc}"
+                                       ) from None
             keep = sorted(run.guests, key=lambda g: int(g.name.rsplit("-g", 1)[1]))[:nodes]
             for guest in keep:
                 if guest.state != "ready":

@@ -182,14 +182,15 @@ def _paths() -> dict[str, Any]:
         },
         "/api/vms/{vm_id}/start": {"post": _op(
             "startVm", "Boot a stopped guest and wait until it is ready",
-            ("200", _ref("VmAction")), ("404", "409", "504"), params=[_VM_ID], secured=True)},
+            ("200", _ref("VmAction")), ("404", "409", "500", "504"), params=[_VM_ID],
+            secured=True)},
         "/api/vms/{vm_id}/stop": {"post": _op(
             "stopVm", "Power a guest off; destroy it after the deadline",
             ("200", _ref("VmAction")), ("400", "404", "409", "422"), params=[_VM_ID],
             secured=True)},
         "/api/super-vm/scale": {"post": _op(
             "scale", "Grow or shrink the guests to N and move the world onto them",
-            ("200", _ref("ScaleResult")), ("400", "409", "413", "422", "503", "504"),
+            ("200", _ref("ScaleResult")), ("400", "409", "413", "422", "500", "503", "504"),
             secured=True, body=_ref("ScaleRequest"))},
         "/api/events": {"get": _op(
             "events", "Server-sent events: task state changes", ("200", None),
