@@ -82,10 +82,10 @@ class GuestManager:
         except SpecError as exc:
             raise _invalid(exc.problems) from None
 
-    def _check_free(self, spec: ClusterSpec) -> None:
+    async def _check_free(self, spec: ClusterSpec) -> None:
         """Refuse a spec whose subnet overlaps a live run's: the host would route to both."""
         net = ipaddress.IPv4Network(spec.network.subnet)
-        for run in self.runs():
+        for run in await asyncio.to_thread(self.runs):
             other = ipaddress.IPv4Network(f"{run.host_address or '0.0.0.0'}/{run.prefix}",
                                           strict=False)
             if run.host_address and net.overlaps(other):
@@ -146,9 +146,9 @@ class GuestManager:
 
     # --- create -----------------------------------------------------------------------------
 
-    def begin_create(self, spec: ClusterSpec) -> dict[str, Any]:
+    async def begin_create(self, spec: ClusterSpec) -> dict[str, Any]:
         """Plan a run, start creating it in the background; return the run and its guests."""
-        self._check_free(spec)
+        await self._check_free(spec)
         run_id = new_run_id()
         count = spec.guest_count()
         host = spec.hosts[0]
@@ -348,7 +348,7 @@ class GuestManager:
                                                   "run of guests is ready")])
                 grown = spec.model_copy(update={"hosts": [
                     spec.hosts[0].model_copy(update={"guests": nodes})]})
-                self._check_free(grown)
+                await self._check_free(grown)
                 self.publish("", "scaling", nodes=nodes)
                 run = await asyncio.to_thread(cluster.up, ClusterSpec.model_validate(
                     grown.model_dump()), self.launch_dir, deadline_s, None, lambda *_: None)

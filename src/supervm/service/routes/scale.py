@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -44,8 +45,8 @@ async def scale(request: Request) -> JSONResponse:
     nodes, spec_body, deadline = _check(await read_json(request, svc.max_body_bytes))
     spec: ClusterSpec | None = None
     if spec_body is not None:
-        spec = svc.guests.resolve_spec(spec_body if isinstance(spec_body, dict)
-                                       else {"spec": spec_body})
+        spec = await run_in_threadpool(svc.guests.resolve_spec, spec_body if isinstance(
+            spec_body, dict) else {"spec": spec_body})
     return JSONResponse(await svc.guests.scale(nodes, spec, deadline))
 
 

@@ -95,8 +95,8 @@ async def create_vms(request: Request) -> JSONResponse:
     svc = service(request)
     body = await read_json(request, svc.max_body_bytes)
     manager = _manager(request)
-    spec = manager.resolve_spec(body)
-    created = manager.begin_create(spec)
+    spec = await run_in_threadpool(manager.resolve_spec, body)  # it may read a TOML file
+    created = await manager.begin_create(spec)
     return JSONResponse(created, status_code=202, headers={"Location": created["location"]})
 
 
