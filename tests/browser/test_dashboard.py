@@ -77,7 +77,15 @@ def test_vm_manager_without_guests(browser: Any, svc: LiveService) -> None:
         assert page.locator("#vm-create-submit").is_enabled()
         page.click("#vm-bulk-stop")
         assert page.inner_text("#vm-msg") == "Select guests first."
-        assert console.unexpected() == []
+        # The create form by keyboard alone: Tab from the bulk buttons into the form, Enter.
+        page.focus("#vm-bulk-delete")
+        page.keyboard.press("Tab")  # the form's first field, Name
+        assert page.evaluate("document.activeElement.name") == "name"
+        page.focus("#vm-spec-name")
+        page.keyboard.type("nothing-here")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#vm-create-error:has-text('no spec')", timeout=WAIT_MS)
+        assert console.unexpected(("422",)) == []
 
 
 def test_wrong_token_shows_the_message(browser: Any, svc: LiveService) -> None:
