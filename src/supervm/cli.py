@@ -97,6 +97,12 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
                        help="seconds a job may run before the world is restarted (3600)")
     serve.add_argument("--solo-below", type=int, default=65_536,
                        help="jobs of fewer elements run on rank 0 alone (65536; 0: never)")
+    serve.add_argument("--launch-state-dir", default=None,
+                       help="where guests' runs live (SUPERVM_LAUNCH_STATE, else "
+                            "/var/lib/supervm-launch; shared with supervm-launch)")
+    serve.add_argument("--launch-specs", default=None,
+                       help="directory of the cluster specs POST /api/vms may name "
+                            "(SUPERVM_LAUNCH_SPECS, else the checkout's launch/)")
 
 
 def _add_render(sub: argparse._SubParsersAction) -> None:
@@ -149,7 +155,10 @@ def main(argv: list[str] | None = None) -> int:
                      Path(args.state_dir) if args.state_dir else default_state_dir(),
                      max_body_bytes=int(args.max_body_mb * 2**20),
                      max_elements=args.max_elements, job_timeout_s=args.job_timeout,
-                     solo_below=args.solo_below)
+                     solo_below=args.solo_below,
+                     launch_state_dir=Path(args.launch_state_dir) if args.launch_state_dir
+                     else None,
+                     spec_dir=Path(args.launch_specs) if args.launch_specs else None)
     elif args.command == "render":
         from supervm.jobs.render_command import render_command
 

@@ -27,7 +27,9 @@ def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
     (state / "data").mkdir(parents=True, mode=0o700)
     state.chmod(0o700)
     shutil.copy(REPO / "examples" / "scenes" / "spheres.json", state / "data" / "spheres.json")
-    with live_service(state, ranks=2) as service:
+    # Its own (empty) launcher state: the VM Manager lists no one else's guests.
+    with live_service(state, ranks=2, env={
+            "SUPERVM_LAUNCH_STATE": str(state.parent / "launch")}) as service:
         yield service
 
 

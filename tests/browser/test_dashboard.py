@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 from browser_support import DESKTOP, PHONE, WAIT_MS, open_page, shot
 from live import LiveService
@@ -17,13 +16,6 @@ PAGES = {
     "resources": "#resource-panels section",
     "settings": "#settings-form",
 }
-#: Chromium logs a failed load as a console error; this one is the launcher's absent endpoint.
-VMS_404 = "/api/vms"
-
-
-def vms_endpoint_present(svc: LiveService) -> bool:
-    """Return whether the service has the launcher's /api/vms (not merged on this branch)."""
-    return httpx.get(f"{svc.url}/api/vms", timeout=10).status_code != 404
 
 
 def test_sort_from_task_manager_completes_and_shows_values(browser: Any,
@@ -75,47 +67,25 @@ def test_quick_action_sorts_and_the_events_stream_shows_it(browser: Any,
         assert console.unexpected() == []
 
 
-def test_vm_manager_against_the_live_service(browser: Any, svc: LiveService) -> None:
-    """The live endpoint: today 404 (the launcher is on another branch), so "not configured".
+def test_vm_manager_without_guests(browser: Any, svc: LiveService) -> None:
+    """The live endpoint with an empty launcher state: "No guests." and the create form.
 
-    Once the launcher's /api/vms is merged this test checks its real list instead.
+    Real guests on this page: tests/browser/test_vm_manager.py (marker `guests`).
     """
     with open_page(browser, svc, svc.token, DESKTOP, "#/vms") as (page, console):
-        if vms_endpoint_present(svc):
-            vms = httpx.get(f"{svc.url}/api/vms", timeout=10).json()["vms"]
-            page.wait_for_selector("#vm-list table, #vm-list p", timeout=WAIT_MS)
-            assert page.locator("#vm-list tbody tr").count() == len(vms)
-            assert console.unexpected() == []
-        else:
-            page.wait_for_selector("#vm-absent", timeout=WAIT_MS)
-            assert page.inner_text("#vm-absent") == "No guests (the launcher is not configured)."
-            # The capture sees failed loads (so a clean page elsewhere means something).
-            assert any("404" in e for e in console.errors), console.errors
-            assert console.unexpected((VMS_404,)) == []
-
-
-#: RECORDED FIXTURE DATA, not the live endpoint: it checks only how a guest list renders,
-#: in the shape the launcher's contract names. Replace with the live endpoint (see the test
-#: above) once the launcher's /api/vms is merged.
-GUESTS = {"vms": [
-    {"id": "svm-a1-0", "name": "svm-a1-0", "state": "running", "vcpus": 2, "memory_mib": 2048,
-     "address": "192.168.122.10", "host": "localhost"},
-    {"id": "svm-a1-1", "name": "svm-a1-1", "state": "stopped", "vcpus": 4, "memory_mib": 4096,
-     "address": None, "host": "localhost"},
-]}
-
-
-def test_vm_manager_renders_a_guest_list_from_fixture_data(browser: Any,
-                                                           svc: LiveService) -> None:
-    routes = {"**/api/vms": lambda route: route.fulfill(json=GUESTS)}
-    with open_page(browser, svc, svc.token, DESKTOP, "#/vms", routes) as (page, console):
-        page.wait_for_selector("#vm-list tbody tr", timeout=WAIT_MS)
-        rows = page.locator("#vm-list tbody tr")
-        assert rows.count() == 2
-        assert "svm-a1-0" in rows.nth(0).inner_text() and "running" in rows.nth(0).inner_text()
-        assert "4.0 GiB" in rows.nth(1).inner_text()
-        shot(page, "vms-fixture-list")
-        assert console.unexpected() == []
+        page.wait_for_selector("#vm-list p.notice:text('No guests.')", timeout=WAIT_MS)
+        assert page.locator("#vm-create-submit").is_enabled()
+        page.click("#vm-bulk-stop")
+        assert page.inner_text("#vm-msg") == "Select guests first."
+        # The create form by keyboard alone: Tab from the bulk buttons into the form, Enter.
+        page.focus("#vm-bulk-delete")
+        page.keyboard.press("Tab")  # the form's first field, Name
+        assert page.evaluate("document.activeElement.name") == "name"
+        page.focus("#vm-spec-name")
+        page.keyboard.type("nothing-here")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#vm-create-error:has-text('no spec')", timeout=WAIT_MS)
+        assert console.unexpected(("422",)) == []
 
 
 def test_wrong_token_shows_the_message(browser: Any, svc: LiveService) -> None:
@@ -174,9 +144,8 @@ def test_every_page_loads_without_console_errors(browser: Any, svc: LiveService,
         assert page.locator("main h1").count() == 1
         # A few polls, so that the charts in the pictures have some history to draw.
         page.wait_for_timeout(2500 if name in ("overview", "resources") else 300)
-        shot(page, f"dashboard-{name}")
-        allowed = (VMS_404,) if name == "vms" and not vms_endpoint_present(svc) else ()
-        assert console.unexpected(allowed) == []
+        shot(page, f"dashboard-{name}" if name != "vms" else "dashboard-vms-empty")
+        assert console.unexpected() == []
         assert page.locator("#banner").is_hidden()
 
 

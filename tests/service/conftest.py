@@ -23,6 +23,8 @@ TOKEN = "test-token-0123456789"
 
 def make_client(tmp_path: Path, **overrides: object) -> TestClient:
     """Return a TestClient of an app whose dispatcher never starts a world."""
+    # Its own launcher state: never the machine's /var/lib/supervm-launch.
+    overrides.setdefault("launch_state_dir", tmp_path / "launch")
     config = ServiceConfig(state_dir=tmp_path / "state", token=TOKEN, start_world=False,
                            **overrides)  # type: ignore[arg-type]
     return TestClient(create_app(config), raise_server_exceptions=False)

@@ -61,9 +61,11 @@ class LiveService:
         self.log = state_dir.parent / f"serve-{self.port}.log"
         command = [sys.executable, "-m", "supervm", "serve", "--port", str(self.port),
                    "--ranks", str(ranks), "--state-dir", str(state_dir), *(extra or [])]
+        # Its own launcher state (guests), unless the test names one: never the machine's.
+        launch = {"SUPERVM_LAUNCH_STATE": str(state_dir.parent / "launch")}
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                            env={**os.environ, **(env or {})},
+                                            env={**os.environ, **launch, **(env or {})},
                                             start_new_session=True)
         self.world_pids: set[int] = set()
         self._wait_ready()

@@ -20,6 +20,9 @@ REPO = Path(__file__).parents[2]
 schema = schemathesis.openapi.from_path(REPO / "api" / "openapi.json")
 # The event stream never ends by itself; its own test reads it.
 schema = schema.exclude(path="/api/events")
+# Creating and scaling boot real guests on the system libvirtd: never from generated bodies.
+# Their validation is tested in test_vms_api.py; the rest of /api/vms runs here (404s).
+schema = schema.exclude(method="POST", path="/api/vms").exclude(path="/api/super-vm/scale")
 try:
     from supervm.jobs import seed_render_job  # noqa: F401
 except ImportError:  # render lands with issue 4; until then /render answers 501 on purpose
@@ -31,8 +34,9 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 @pytest.fixture(scope="module")
 def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
     # Generated jobs stay small: the service refuses inputs over 100k elements.
-    with live_service(tmp_path_factory.mktemp("schemathesis") / "state",
-                      extra=["--max-elements", "100000"]) as service:
+    root = tmp_path_factory.mktemp("schemathesis")
+    with live_service(root / "state", extra=["--max-elements", "100000"],
+                      env={"SUPERVM_LAUNCH_STATE": str(root / "launch")}) as service:
         yield service
 
 

@@ -23,8 +23,7 @@ def test_vms_lists_guests_of_saved_runs(tmp_path: Path) -> None:
             GuestState(name, "10.77.0.10", "/c", 1, 256),
             GuestState("svm-00000d01-g1", "10.77.0.11", "/c", 1, 256)])
         run.save(launch, "ready")
-        with make_client(tmp_path) as client:
-            client.app.state.launch_state_dir = launch  # type: ignore[attr-defined]
+        with make_client(tmp_path, launch_state_dir=launch) as client:
             vms = client.get("/api/vms").json()["vms"]
             assert [(v["id"], v["address"], v["state"]) for v in vms] == [
                 (name, "10.77.0.10", "running"), ("svm-00000d01-g1", "10.77.0.11", "missing")]
@@ -37,6 +36,5 @@ def test_vms_lists_guests_of_saved_runs(tmp_path: Path) -> None:
 
 
 def test_vms_empty_without_runs(tmp_path: Path) -> None:
-    with make_client(tmp_path) as client:
-        client.app.state.launch_state_dir = tmp_path / "none"  # type: ignore[attr-defined]
-        assert client.get("/api/vms").json() == {"vms": []}
+    with make_client(tmp_path, launch_state_dir=tmp_path / "none") as client:
+        assert client.get("/api/vms").json() == {"vms": [], "runs": []}

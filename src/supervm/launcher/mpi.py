@@ -22,11 +22,17 @@ def write_hostfile(path: Path, addresses: list[str], slots: int = 1) -> Path:
     return path
 
 
-def write_agent(run_dir: Path, uri: str, hosts: dict[str, str]) -> tuple[Path, Path]:
-    """Write the host map and the agent script; return (agent, map) paths."""
+def write_agent(run_dir: Path, uri: str, hosts: dict[str, str],
+                local: tuple[str, ...] = ()) -> tuple[Path, Path]:
+    """Write the host map and the agent script; return (agent, map) paths.
+
+    `local` names addresses of this host (rank 0 of the service's world runs here).
+    """
     mapping = run_dir / "hosts.json"
-    mapping.write_text(json.dumps({ip: {"domain": name, "uri": uri}
-                                   for ip, name in hosts.items()}, indent=2))
+    entries: dict[str, dict[str, object]] = {ip: {"domain": name, "uri": uri}
+                                             for ip, name in hosts.items()}
+    entries.update({ip: {"local": True} for ip in local})
+    mapping.write_text(json.dumps(entries, indent=2))
     script = run_dir / "mpi-agent"
     script.write_text(f"#!{sys.executable}\n"
                       "from supervm.launcher.mpi import agent_main\n"
@@ -69,6 +75,8 @@ def agent_main(argv: list[str] | None = None) -> int:
     except (ValueError, KeyError, OSError) as exc:
         print(f"supervm-launch agent: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 255
+    if entry.get("local"):  # hydra asked us for this host itself: run the proxy here
+        os.execv("/bin/sh", ["/bin/sh", "-c", cmd])
     name = entry["domain"]
     libvirt.registerErrorHandler(lambda *_: None, None)  # errors are reported below
     try:

@@ -19,12 +19,14 @@ from starlette.routing import Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from supervm.launcher.state import DEFAULT_STATE_DIR
 from supervm.service.auth import TokenAuth
 from supervm.service.context import ServiceState, error_response
 from supervm.service.dispatcher import Dispatcher
 from supervm.service.events import EventBus
+from supervm.service.guests import GuestManager
 from supervm.service.metrics import Metrics
-from supervm.service.routes import health, nodes, observe, submit, tasks, vms
+from supervm.service.routes import health, nodes, observe, scale, submit, tasks, vms
 from supervm.service.store import Store
 from supervm.service.submission import Limits, RequestError
 from supervm.world import SOLO_BELOW
@@ -51,6 +53,17 @@ class ServiceConfig:
     job_timeout_s: float = 3600.0
     start_world: bool = True
     solo_below: int = SOLO_BELOW
+    launch_state_dir: Path | None = None
+    spec_dir: Path | None = None
+
+
+def default_spec_dir() -> Path:
+    """Return SUPERVM_LAUNCH_SPECS, else the launch/ of the checkout this package runs from."""
+    configured = os.environ.get("SUPERVM_LAUNCH_SPECS")
+    if configured:
+        return Path(configured)
+    checkout = Path(__file__).resolve().parents[3] / "launch"
+    return checkout if checkout.is_dir() else Path.cwd() / "launch"
 
 
 def prepare_state_dir(path: Path) -> Path:
@@ -122,6 +135,9 @@ def create_app(config: ServiceConfig) -> Starlette:
     limits = Limits(config.max_elements, config.data_dir or state_dir / "data")
     state = ServiceState(store, bus, metrics, dispatcher, limits, state_dir / "runs",
                          config.max_body_bytes)
+    state.guests = GuestManager(config.launch_state_dir or DEFAULT_STATE_DIR,
+                                config.spec_dir or default_spec_dir(), bus, dispatcher,
+                                config.ranks)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -132,11 +148,13 @@ def create_app(config: ServiceConfig) -> Starlette:
             yield
         finally:
             bus.close()
+            await state.guests.close()
             await dispatcher.close()
             store.close()
 
     # The dashboard is mounted last so that /api/..., /metrics and /openapi.json match first.
     routes = [*health.routes, *submit.routes, *tasks.routes, *nodes.routes, *vms.routes,
+              *scale.routes,
               *observe.routes, _openapi_route(),
               DashboardMount("/", app=DashboardFiles(directory=STATIC_DIR, html=True),
                              name="dashboard")]

@@ -31,6 +31,7 @@ class ServiceState:
     runs_dir: Path
     max_body_bytes: int
     started_at: float = field(default_factory=time.time)
+    guests: Any = None  # the GuestManager (typed Any: it imports this module's neighbours)
 
 
 def service(request: Request) -> ServiceState:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from supervm.service.events import EventBus
 from supervm.service.metrics import Metrics
+from supervm.service.placement import Placement, collect
 from supervm.service.store import Store, Task
 from supervm.service.world_client import World, WorldDiedError, WorldError
 from supervm.world import SOLO_BELOW
@@ -26,6 +27,8 @@ from supervm.world import SOLO_BELOW
 CANCEL_DEADLINE_S = 15.0
 #: Longest wait between attempts to start a world that keeps failing to start.
 _MAX_START_BACKOFF_S = 10.0
+#: Seconds a world move waits for the running task to finish (its own timeout bounds it).
+DRAIN_DEADLINE_S = 3600.0
 #: Worlds a task may fail to reach before it fails (a message no world can take).
 _MAX_SEND_FAILURES = 3
 #: Report keys not kept in the store (the spec is kept already, and may be large).
@@ -70,6 +73,12 @@ class Dispatcher:
         self._loop_task: asyncio.Task[None] | None = None
         self._ahead: Task | None = None  # sent to the world behind the running task
         self._send_failures: dict[str, int] = {}
+        self.placement: Placement | None = None  # None: every rank on this host
+        self._remote_dirs: dict[str, Path] = {}  # task -> its outputs in the guests' share
+        self._paused = False
+        self._parked = asyncio.Event()
+        self._resume = asyncio.Event()
+        self._moving = asyncio.Lock()
 
     async def start(self) -> None:
         """Fail the tasks a previous run left running, then start feeding the world."""
@@ -111,6 +120,9 @@ class Dispatcher:
     async def _loop(self) -> None:
         backoff = 0.5
         while not self._stopping:
+            if self._paused and self._ahead is None:
+                await self._park()
+                continue
             if not await self._ensure_world():
                 await self._sleep(backoff)
                 backoff = min(_MAX_START_BACKOFF_S, backoff * 2)
@@ -119,7 +131,10 @@ class Dispatcher:
             task, self._ahead = self._ahead, None
             if task is None:
                 task = self.store.next_queued()
-                if task is not None and not await self._send(task):
+                sent = None if task is None else await self._send(task)
+                if task is not None and sent is None:
+                    continue  # it failed before it could be sent
+                if task is not None and not sent:
                     self._count_send_failure(task)
                     continue  # the world went: the task is still queued for the next one
             if task is not None:
@@ -132,6 +147,50 @@ class Dispatcher:
                 await asyncio.wait_for(self._wake.wait(), self.heartbeat_s)
             except asyncio.TimeoutError:
                 await self._heartbeat()
+
+    async def _park(self) -> None:
+        """Wait, holding no task, until a world move is done."""
+        self._parked.set()
+        await self._resume.wait()
+        self._parked.clear()
+
+    async def move_world(self, change: Callable[[], Awaitable[Placement | None]],
+                         drain_deadline_s: float = DRAIN_DEADLINE_S) -> None:
+        """Drain, stop the world, run `change` (it returns the new placement), start again.
+
+        No task is lost: queued tasks stay queued, the running one (and one sent ahead)
+        finishes first. The new world starts in the loop, as after any restart; a `change`
+        that raises leaves the placement as it was.
+        """
+        async with self._moving:
+            self._resume.clear()
+            self._paused = True
+            self._wake.set()
+            try:
+                if self._loop_task is not None and not self._loop_task.done():
+                    await asyncio.wait_for(self._parked.wait(), drain_deadline_s)
+                if self.world is not None:
+                    await self.world.stop()
+                    self.world = None  # a deliberate stop, not a restart
+                self.world_state = "moving"
+                self.metrics.world_ranks.set(0)
+                self.placement = await change()
+            finally:
+                self._paused = False
+                self._resume.set()
+                self._wake.set()
+
+    async def wait_world(self, deadline_s: float) -> bool:
+        """Return whether a world is up (idle or busy) within `deadline_s` seconds."""
+        end = asyncio.get_running_loop().time() + deadline_s
+        while asyncio.get_running_loop().time() < end:
+            if self.world is not None and self.world.alive and self.world_state in (
+                    "idle", "busy"):
+                return True
+            if self.world_state == "down":
+                return False
+            await asyncio.sleep(0.1)
+        return False
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
@@ -158,20 +217,35 @@ class Dispatcher:
             self.metrics.world_restarts.inc()
         self.metrics.world_ranks.set(0)
         self.world_state = "starting"
-        self.world = self.world_factory(self.ranks, self.state_dir, solo_below=self.solo_below)
+        extra = {"placement": self.placement} if self.placement is not None else {}
+        self.world = self.world_factory(self.ranks, self.state_dir, solo_below=self.solo_below,
+                                        **extra)
         try:
             await self.world.start()
         except (WorldError, OSError) as exc:
             self.world_state, self.world_error = "down", str(exc)
             return False
         self.world_state = "idle"
-        self.metrics.world_ranks.set(self.ranks)
+        self.metrics.world_ranks.set(getattr(self.world, "ranks", self.ranks))
         return True
 
-    async def _send(self, task: Task) -> bool:
-        """Hand a queued task to the world; return False if the world is gone."""
+    async def _send(self, task: Task) -> bool | None:
+        """Hand a queued task to the world; return False if the world is gone, None if the
+        task failed before it could be sent."""
         assert self.world is not None
         message = {"type": "job", "task_id": task.id, "spec": task.spec, "run_dir": task.run_dir}
+        if self.placement is not None:
+            # Guests cannot see files made after they booted, nor write the host's disk.
+            try:
+                message["spec"] = await asyncio.to_thread(self.placement.stage, task.spec,
+                                                          task.id)
+            except Exception as exc:  # any unreadable input fails the task
+                self.announce(self.store.fail(task.id, f"cannot hand the job's files to the "
+                                                       f"guests: {exc}"))
+                return None
+            remote = self.placement.task_dir(task.id)
+            message["run_dir"] = str(remote)
+            self._remote_dirs[task.id] = remote
         try:
             await self.world.send(message)
         except WorldDiedError:
@@ -193,6 +267,8 @@ class Dispatcher:
         for the current one, without a round trip through the service. It stays 'queued' in
         the store until then; if the world dies first it is simply sent again."""
         following = self.store.next_queued()
+        if self._paused:
+            return  # a world move waits: send nothing more to this world
         if following is not None and _is_tiny(following.spec) and await self._send(following):
             self._ahead = following
 
@@ -206,7 +282,10 @@ class Dispatcher:
             self.announce(started)
         await self._send_ahead()
         try:
-            answer = await self.world.receive(self.job_timeout_s)
+            try:
+                answer = await self.world.receive(self.job_timeout_s)
+            finally:
+                await self._collect(task)  # before the task shows as ended
         except WorldDiedError as exc:
             self._ahead = None  # it never started: still queued, for the next world
             if task.id in self._cancelling:
@@ -238,6 +317,12 @@ class Dispatcher:
                 self.world_state = "idle"
         self.announce(ended)
 
+    async def _collect(self, task: Task) -> None:
+        """Move a task's outputs from the guests' share to its run directory."""
+        remote = self._remote_dirs.pop(task.id, None)
+        if remote is not None and task.run_dir is not None:
+            await asyncio.to_thread(collect, remote, Path(task.run_dir))
+
     async def cancel(self, task_id: str) -> Task | None:
         """Cancel a queued or running task; return it as it is afterwards (None if unknown)."""
         task = self.store.get(task_id)
@@ -259,7 +344,9 @@ class Dispatcher:
     def status(self) -> dict[str, Any]:
         """Return the world's state for the status endpoint."""
         world = self.world
-        return {"state": self.world_state, "ranks": self.ranks,
+        return {"state": self.world_state,
+                "ranks": getattr(world, "ranks", self.ranks),
+                "placement": self.placement.describe() if self.placement is not None else None,
                 "size": len(world.nodes) if world is not None and world.alive else 0,
                 "pid": world.pid if world is not None else None,
                 "started_at": world.started_at if world is not None else None,

@@ -142,14 +142,20 @@ class Status(BaseModel):
 
 
 class Node(BaseModel):
-    """A host the world's ranks run on."""
+    """A host the world's ranks run on, or a launcher guest (with the ranks on it, if any)."""
 
-    id: str = Field(description="the host name (MPI processor name)")
+    id: str = Field(description="the host name (MPI processor name); a guest's domain name")
+    kind: Literal["host", "guest"] = "host"
     ranks: list[int]
     pids: list[int]
     cpus: int
     memory: dict[str, Any] | None = Field(None, description="total/available bytes (the "
-                                          "service's own host only)")
+                                          "service's own host; a guest's total)")
+    address: str | None = Field(None, description="a guest's address on its run's bridge")
+    state: str | None = Field(None, description="a guest's libvirt state")
+    vcpus: int | None = None
+    memory_mib: int | None = None
+    run: str | None = Field(None, description="a guest's launcher run")
 
 
 class NodeList(BaseModel):
@@ -169,9 +175,112 @@ class Vm(BaseModel):
     accel: str = Field(description="kvm or tcg")
     phase: str = Field(description="the run's saved phase (ready once every guest is)")
     state: str = Field(description="libvirt's view: running, shut off, missing or unknown")
+    name: str | None = Field(None, description="the same as id")
+    guest_state: str | None = Field(
+        None, description="the launcher's last word on it: defined, started, ready, stopped")
+    host: str | None = Field(None, description="the libvirt URI of its hypervisor")
+    busy: str | None = Field(None, description="what is being done to it (being created, "
+                                               "stopping, starting, being deleted), if anything")
+
+
+class VmRun(BaseModel):
+    """A launcher run and, for one the service creates, its progress or why it failed."""
+
+    run: str
+    phase: str = Field(description="planned, network, defined, started, ready or failed")
+    guests: int
+    world: bool = Field(description="whether the world's ranks run on its guests")
+    accel: str | None = None
+    bridge: str | None = None
+    subnet: str | None = None
+    stage: str | None = Field(None, description="the phase a failed creation stopped in")
+    error: str | None = None
+    console_tail: str | None = Field(None, description="the last console lines of the guest "
+                                                       "that failed")
+    timings: dict[str, float] | None = None
 
 
 class VmList(BaseModel):
-    """Every guest of every saved launcher run."""
+    """Every guest of every saved launcher run, and the runs."""
 
     vms: list[Vm]
+    runs: list[VmRun]
+
+
+class NamedSpec(BaseModel):
+    """A cluster spec by name: a TOML file in the service's specs directory (launch/)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    spec: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="e.g. two-tcg")
+
+
+class PlannedVm(BaseModel):
+    """A guest about to be created."""
+
+    id: str
+    address: str
+    vcpus: int
+    memory_mib: int
+    state: str
+
+
+class VmCreated(BaseModel):
+    """The answer to a create: the run and its guests; progress follows as `vm` events."""
+
+    run: str
+    phase: str
+    guests: list[PlannedVm]
+    location: str
+
+
+class VmDeleted(BaseModel):
+    """One guest removed."""
+
+    id: str
+    run: str
+    deleted: bool
+    run_removed: bool = Field(description="it was the run's last guest: the run is gone too")
+
+
+class RunDeleted(BaseModel):
+    """A whole run removed."""
+
+    run: str
+    deleted: bool
+    guests: list[str]
+
+
+class StopRequest(BaseModel):
+    """How long a stop waits for the guest to power itself off before destroying it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    deadline_s: float = Field(20.0, ge=0, le=600)
+
+
+class VmAction(BaseModel):
+    """A guest after a start or a stop."""
+
+    id: str
+    state: str
+    how: str | None = Field(None, description="a stop: powered off, or destroyed after the "
+                                              "deadline")
+
+
+class ScaleRequest(BaseModel):
+    """The seed's scale body: how many guests the world should run on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nodes: int = Field(ge=0, le=64, description="guests (0: the world runs on this host only)")
+    spec: str | dict[str, Any] | None = Field(
+        None, description="a spec name or an inline cluster spec, used when no run exists")
+    deadline_s: float = Field(600.0, ge=1, le=3600)
+
+
+class ScaleResult(BaseModel):
+    """The world after a scale."""
+
+    nodes: int
+    world: dict[str, Any] = Field(description="as in the status: state, ranks, placement, ...")

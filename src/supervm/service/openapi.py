@@ -14,6 +14,7 @@ from pydantic import TypeAdapter
 
 import supervm
 from supervm.jobs.models import JobSpec
+from supervm.launcher.spec import ClusterSpec
 from supervm.service import models
 
 _REF = "#/components/schemas/{model}"
@@ -31,9 +32,19 @@ _SCHEMAS: dict[str, Any] = {
     "NodeList": models.NodeList,
     "Vm": models.Vm,
     "VmList": models.VmList,
+    "ClusterSpec": ClusterSpec,
+    "NamedSpec": models.NamedSpec,
+    "VmCreated": models.VmCreated,
+    "VmDeleted": models.VmDeleted,
+    "RunDeleted": models.RunDeleted,
+    "StopRequest": models.StopRequest,
+    "VmAction": models.VmAction,
+    "ScaleRequest": models.ScaleRequest,
+    "ScaleResult": models.ScaleResult,
 }
 _SERIALIZED = {"Submitted", "TaskInfo", "TaskPage", "ErrorBody", "Health", "Status", "Node",
-               "NodeList", "Vm", "VmList"}
+               "NodeList", "Vm", "VmList", "VmCreated", "VmDeleted", "RunDeleted", "VmAction",
+               "ScaleResult"}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -52,11 +63,16 @@ _ERRORS = {
     "400": "the body is not valid JSON",
     "401": "missing or wrong bearer token",
     "404": "no such task, node or guest",
-    "409": "the task is in a state that does not allow this",
+    "409": "the task or guest is in a state that does not allow this (a guest being "
+           "created, a subnet in use, a scale in progress)",
     "410": "the result file is gone",
     "413": "the request body is over the size limit",
     "422": "invalid input: one item per field at fault",
+    "500": "a guest or run was not removed completely (the message lists what is left)",
+    "503": "the world did not start on the new guests",
+    "504": "a guest did not become ready within the deadline (the message has its console)",
 }
+_VM_ID = {"name": "vm_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _OBJECT = {"type": "object"}
 _TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
@@ -143,12 +159,39 @@ def _paths() -> dict[str, Any]:
             "getNode", "One host of the world", ("200", _ref("Node")), ("404",),
             params=[{"name": "node_id", "in": "path", "required": True,
                      "schema": {"type": "string"}}])},
-        "/api/vms": {"get": _op("listVms", "Guests the launcher runs (supervm-launch)",
-                                ("200", _ref("VmList")))},
-        "/api/vms/{vm_id}": {"get": _op(
-            "getVm", "One guest of a launcher run", ("200", _ref("Vm")), ("404",),
-            params=[{"name": "vm_id", "in": "path", "required": True,
-                     "schema": {"type": "string"}}])},
+        "/api/vms": {
+            "get": _op("listVms", "Guests the launcher runs, and the runs with their progress",
+                       ("200", _ref("VmList")), params=[_query(
+                           "run", {"type": "string"}, "only this run's guests")]),
+            "post": _op("createVms", "Create guests from a cluster spec (inline or by name); "
+                        "202 at once, progress as `vm` events", ("202", _ref("VmCreated")),
+                        ("400", "409", "413", "422"), secured=True,
+                        body={"oneOf": [_ref("ClusterSpec"), _ref("NamedSpec")]}),
+            "delete": _op("deleteRun", "Take a whole run down: ?run=RUN",
+                          ("200", _ref("RunDeleted")), ("404", "409", "422", "500"),
+                          secured=True, params=[{**_query(
+                              "run", {"type": "string"}, "the run to remove"),
+                              "required": True}]),
+        },
+        "/api/vms/{vm_id}": {
+            "get": _op("getVm", "One guest of a launcher run", ("200", _ref("Vm")), ("404",),
+                       params=[_VM_ID]),
+            "delete": _op("deleteVm", "Remove a guest (destroy, undefine, its files); the "
+                          "run's last guest takes the run down", ("200", _ref("VmDeleted")),
+                          ("404", "409", "500"), params=[_VM_ID], secured=True),
+        },
+        "/api/vms/{vm_id}/start": {"post": _op(
+            "startVm", "Boot a stopped guest and wait until it is ready",
+            ("200", _ref("VmAction")), ("404", "409", "500", "504"), params=[_VM_ID],
+            secured=True)},
+        "/api/vms/{vm_id}/stop": {"post": _op(
+            "stopVm", "Power a guest off; destroy it after the deadline",
+            ("200", _ref("VmAction")), ("400", "404", "409", "422"), params=[_VM_ID],
+            secured=True)},
+        "/api/super-vm/scale": {"post": _op(
+            "scale", "Grow or shrink the guests to N and move the world onto them",
+            ("200", _ref("ScaleResult")), ("400", "409", "413", "422", "500", "503", "504"),
+            secured=True, body=_ref("ScaleRequest"))},
         "/api/events": {"get": _op(
             "events", "Server-sent events: task state changes", ("200", None),
             content={"text/event-stream": {"schema": {"type": "string"}}})},

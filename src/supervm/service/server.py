@@ -50,7 +50,8 @@ _HELD_LOCKS: list[IO[bytes]] = []
 
 
 def serve(host: str, port: int, ranks: int, state_dir: Path, *, max_body_bytes: int,
-          max_elements: int, job_timeout_s: float, solo_below: int = SOLO_BELOW) -> int:
+          max_elements: int, job_timeout_s: float, solo_below: int = SOLO_BELOW,
+          launch_state_dir: Path | None = None, spec_dir: Path | None = None) -> int:
     """Run the service until interrupted; return the exit status (2: refused to start)."""
     state_dir = prepare_state_dir(state_dir)
     loopback = is_loopback(host)
@@ -66,7 +67,8 @@ def serve(host: str, port: int, ranks: int, state_dir: Path, *, max_body_bytes: 
     token = load_or_create_token(state_dir)
     config = ServiceConfig(state_dir=state_dir, token=token, ranks=ranks, open_reads=loopback,
                            max_body_bytes=max_body_bytes, max_elements=max_elements,
-                           job_timeout_s=job_timeout_s, solo_below=solo_below)
+                           job_timeout_s=job_timeout_s, solo_below=solo_below,
+                           launch_state_dir=launch_state_dir, spec_dir=spec_dir)
     app = create_app(config)
     server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
                                     access_log=False, timeout_graceful_shutdown=3), app)

@@ -11,14 +11,19 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from supervm import wire
 from supervm.jobs.launch import find_mpiexec, mpi_environment
 from supervm.world import SOLO_BELOW
 
+if TYPE_CHECKING:
+    from supervm.service.placement import Placement
+
 #: Seconds the world may take from mpiexec to its first message (MPI start-up, imports).
 START_DEADLINE_S = 60.0
+#: ... when ranks run in guests: Python starts slowly under emulation.
+GUEST_START_DEADLINE_S = 240.0
 #: Seconds a stopping world gets between SIGTERM and SIGKILL.
 STOP_GRACE_S = 3.0
 #: Seconds an idle rank 0 may take to read a job message (a large inline job is 16 MiB).
@@ -60,8 +65,10 @@ class World:
     """One running `mpiexec -n N python -m supervm.world` and the socket to its rank 0."""
 
     def __init__(self, ranks: int, state_dir: Path, log_path: Path | None = None,
-                 solo_below: int = SOLO_BELOW) -> None:
-        self.ranks, self.solo_below = ranks, solo_below
+                 solo_below: int = SOLO_BELOW, placement: Placement | None = None) -> None:
+        self.placement = placement
+        self.ranks = placement.ranks if placement is not None else ranks
+        self.solo_below = solo_below
         self.state_dir = state_dir
         self.socket_path = _socket_path(state_dir)
         self.log_path = log_path or state_dir / "world.log"
@@ -83,17 +90,24 @@ class World:
         """Return mpiexec's pid (the world's process group), if started."""
         return self.process.pid if self.process is not None else None
 
-    async def start(self, deadline_s: float = START_DEADLINE_S) -> None:
+    async def start(self, deadline_s: float | None = None) -> None:
         """Start mpiexec and connect to rank 0; raise WorldError naming the stage that stalled."""
-        command = [find_mpiexec(), "-n", str(self.ranks), sys.executable, "-m", "supervm.world",
-                   "--socket", str(self.socket_path), "--accept-timeout", str(deadline_s),
-                   "--solo-below", str(self.solo_below)]
+        if deadline_s is None:
+            deadline_s = START_DEADLINE_S if self.placement is None else GUEST_START_DEADLINE_S
+        program = [sys.executable, "-m", "supervm.world", "--socket", str(self.socket_path),
+                   "--accept-timeout", str(deadline_s), "--solo-below", str(self.solo_below)]
+        env = mpi_environment(self.ranks)
+        if self.placement is None:
+            command = [find_mpiexec(), "-n", str(self.ranks), *program]
+        else:
+            command, extra = self.placement.command(find_mpiexec(), program)
+            env.update(extra)
         self.socket_path.unlink(missing_ok=True)
         _rotate(self.log_path)
         with open(self.log_path, "ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 *command, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
-                env=mpi_environment(self.ranks), start_new_session=True)
+                env=env, start_new_session=True)
         deadline = time.monotonic() + deadline_s
         try:
             await self._connect(deadline)

@@ -38,7 +38,9 @@ async def events(request: Request) -> StreamingResponse:
                     continue
                 if event is None:
                     return
-                yield f"event: task\ndata: {json.dumps(event)}\n\n"
+                # Task events are named "task"; the guests' progress events "vm".
+                name = event.get("stream", "task")
+                yield f"event: {name}\ndata: {json.dumps(event)}\n\n"
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache"})

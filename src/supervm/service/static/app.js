@@ -1,7 +1,7 @@
 // Hash routing (#/overview, #/vms, ...): each page is a module with render(main, ctx);
 // ctx hands out timers and event subscriptions that are undone when the page changes.
 import { clearBanner, showBanner } from "./api.js";
-import { connect, onTaskEvent } from "./events.js";
+import { connect, onTaskEvent, onVmEvent } from "./events.js";
 import { applyTheme, load, save } from "./settings.js";
 import * as overview from "./pages/overview.js";
 import * as vms from "./pages/vms.js";
@@ -21,6 +21,7 @@ function context() {
       cleanups.push(() => clearInterval(id));
     },
     onTask(fn) { cleanups.push(onTaskEvent(fn)); },
+    onVm(fn) { cleanups.push(onVmEvent(fn)); },
     cleanup(fn) { cleanups.push(fn); },
   };
 }

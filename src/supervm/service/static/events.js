@@ -3,6 +3,7 @@
 import { load } from "./settings.js";
 
 const listeners = new Set();
+const vmListeners = new Set();
 let source = null;
 
 function status(text) {
@@ -21,6 +22,18 @@ export function connect() {
     try { event = JSON.parse(message.data); } catch { return; }
     for (const fn of listeners) fn(event);
   });
+  // The guests' progress (creating, stopping, world moves) comes as "vm" events.
+  source.addEventListener("vm", (message) => {
+    let event;
+    try { event = JSON.parse(message.data); } catch { return; }
+    for (const fn of vmListeners) fn(event);
+  });
+}
+
+// Call `fn` with every guest event until the returned function is called.
+export function onVmEvent(fn) {
+  vmListeners.add(fn);
+  return () => vmListeners.delete(fn);
 }
 
 // Call `fn` with every task event until the returned function is called.
