@@ -203,6 +203,12 @@ def test_render_body_is_validated(client: TestClient, auth: dict[str, str]) -> N
     answer = client.post("/api/super-vm/render", headers=auth, json={"frameStart": "x"})
     assert answer.status_code == 422
     assert {"sceneFile", "frameStart"} <= {i["field"] for i in answer.json()["detail"]}
+    # Paths no operating system can open are refused by name, not by a server error.
+    for bad in ("a\\u0000b.json", "\\ud800.json"):  # JSON escapes: NUL, a lone surrogate
+        answer = client.post("/api/super-vm/render", content=f'{{"sceneFile": "{bad}"}}',
+                             headers={**auth, "Content-Type": "application/json"})
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["detail"][0]["field"] == "sceneFile"
 
 
 def test_status_without_a_world(client: TestClient) -> None:

@@ -36,6 +36,10 @@ def test_inline_scenes_resolve_mesh_paths_against_the_job_file(tmp_path: Path) -
     ({"kind": "render", "scene": "s.json", "frames": {"start": 5, "end": 2}},
      "frames: Value error, end (2) must be >= start (5)"),
     ({"kind": "render", "scene": "s.json", "format": "jpg"}, "format: Input should be 'png'"),
+    ({"kind": "render", "scene": "s\x00.json"}, "scene: a file path cannot contain a NUL"),
+    ({"kind": "render", "scene": "s\ud800.json"}, "scene: a file path cannot contain '\\ud800'"),
+    ({"kind": "sort", "input": {"npy": "a\x00.npy"}},
+     "input.npy: a file path cannot contain a NUL"),
 ])
 def test_render_job_refusals_name_the_field(job: dict, message: str) -> None:
     with pytest.raises(JobError) as info:

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from supervm.paths import PathText
+
 DType = Literal["int32", "int64", "uint32", "uint64", "float32", "float64"]
 Distribution = Literal[
     "uniform", "normal", "zipf", "sorted", "reversed", "few-distinct", "all-equal"
@@ -49,7 +51,7 @@ class NpyInput(BaseModel):
 
     model_config = _STRICT
 
-    npy: str = Field(
+    npy: PathText = Field(
         min_length=1,
         description="path of the .npy file; relative paths are relative to the job file",
     )

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from supervm.paths import usable_path
 from supervm.rendering.scene import Scene
 
 #: Samples per pixel for each quality name of the seed system's render requests.
@@ -59,6 +60,12 @@ class RenderJob(BaseModel):
         None, ge=1, description="ranks `supervm run` starts when --np is not given (default 1)"
     )
 
+    @field_validator("scene")
+    @classmethod
+    def _scene_path(cls, scene: str | Scene) -> str | Scene:
+        # A validator on the field, not on the str branch: errors then name `scene` alone.
+        return usable_path(scene) if isinstance(scene, str) else scene
+
 
 def _problem(field: str, message: str) -> ValueError:
     from supervm.jobs.validation import JobError
@@ -91,6 +98,10 @@ def seed_render_job(body: dict[str, Any]) -> RenderJob:
     scene = body.get("sceneFile")
     if not isinstance(scene, str) or not scene:
         raise _problem("sceneFile", f"expected the path of a scene file, got {scene!r}")
+    try:
+        usable_path(scene)
+    except ValueError as exc:
+        raise _problem("sceneFile", str(exc)) from None
     start = _int(body, "frameStart", 0)
     end = _int(body, "frameEnd", start)
     if end < start:

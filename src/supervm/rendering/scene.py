@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from supervm.paths import PathText
+
 
 class SceneError(ValueError):
     """A scene that cannot render; `problems` holds one "field: message" line per fault."""
@@ -140,7 +142,7 @@ class MeshObject(_Object):
     """A Wavefront OBJ triangle mesh, scaled then translated."""
 
     type: Literal["mesh"]
-    file: str = Field(description="path of the .obj file, relative to the scene file")
+    file: PathText = Field(description="path of the .obj file, relative to the scene file")
     scale: float = Field(1.0, gt=0.0)
     translate: Point = (0.0, 0.0, 0.0)
 
