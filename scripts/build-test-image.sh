@@ -32,8 +32,9 @@ fi
 mirror="${mirror:-http://deb.debian.org/debian}"
 
 # python3-cffi-backend: debootstrap does not resolve the virtual package cloud-init's
-# python3-cryptography needs. Runtime libraries the host's Python, numpy and the MPICH wheel load (they are shared into
-# the guest over 9p, not installed): see the README's dev-fleet arrangement.
+# python3-cryptography needs. The lib* packages: runtime libraries the host's Python, numpy
+# and the MPICH wheel load (they are shared into the guest over 9p, not installed; see the
+# README's dev-fleet arrangement).
 packages=(systemd systemd-sysv udev kmod e2fsprogs iproute2 procps cloud-init
           qemu-guest-agent openssh-server python3-cffi-backend
           libssl3 libffi8 libsqlite3-0 libgdbm6 libuuid1 libstdc++6 libgomp1 libexpat1
@@ -52,7 +53,7 @@ debootstrap --variant=minbase --cache-dir="$cache/debs" \
 echo "build-test-image: configuring" >&2
 mkdir -p "$root/lib/modules"
 cp -a "/lib/modules/$kver" "$root/lib/modules/"
-echo "/dev/vda / ext4 rw,errors=remount-ro 0 1" > "$root/etc/fstab"
+echo "/dev/vda / ext4 rw,errors=remount-ro 0 0" > "$root/etc/fstab"
 : > "$root/etc/machine-id"                         # each guest makes its own at first boot
 rm -f "$root"/etc/ssh/ssh_host_*                    # cloud-init makes per-guest host keys
 rm -f "$root/etc/hostname"
@@ -63,6 +64,14 @@ datasource_list: [NoCloud, None]
 system_info:
   network:
     renderers: [networkd]
+# Under emulation every module and every host key costs seconds: keep what a fleet guest
+# uses (identity, network, root's keys, bootcmd/runcmd) and one host key type; no default
+# user is made (ranks log in as root).
+ssh_genkeytypes: [ed25519]
+cloud_init_modules: [seed_random, bootcmd, write_files, set_hostname, update_hostname,
+                     update_etc_hosts, ssh]
+cloud_config_modules: [runcmd]
+cloud_final_modules: [scripts_user, final_message]
 EOF
 # Units that only cost boot time under emulation.
 for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service \

@@ -109,6 +109,7 @@ def test_seed_iso_round_trip(tmp_path: Path) -> None:
     assert files["user-data"].startswith(b"#cloud-config\n")
     user = json.loads(files["user-data"].split(b"\n", 1)[1])
     assert user["ssh_authorized_keys"] == ["ssh-ed25519 AAAA run", "ssh-rsa BBBB user"]
+    assert user["users"] == [{"name": "root", "ssh_authorized_keys": user["ssh_authorized_keys"]}]
     assert user["disable_root"] is False and user["hostname"] == "svm-0badcafe-g1"
     assert user["bootcmd"] == [
         f"mkdir -p /opt/py && mount -t 9p -o {cloudinit.NINEP},ro ro0 /opt/py",

@@ -69,8 +69,11 @@ def user_data(seed: GuestSeed) -> dict[str, object]:
     return {
         "hostname": seed.hostname,
         "manage_etc_hosts": True,
-        "disable_root": False,  # ranks log in as root, like the agent's guest-exec
-        "users": [],  # no default user: only root, with the run's key
+        # Ranks log in as root. Naming root as the only user means no default user: where
+        # that user is not made (the test image skips users_groups), cloud-init would fail
+        # on it before it installs root's keys.
+        "users": [{"name": "root", "ssh_authorized_keys": list(seed.ssh_keys)}],
+        "disable_root": False,
         "ssh_authorized_keys": list(seed.ssh_keys),
         "ssh_pwauth": False,
         "bootcmd": mounts,

@@ -34,8 +34,10 @@ from supervm.launcher.undo import UndoStack
 
 _QEMU_IMG_TIMEOUT_S = 60.0
 
-#: Kernel arguments every image guest gets (the spec's `cmdline` is appended).
-BASE_CMDLINE = "root=/dev/vda rw console=ttyS0 panic=-1 net.ifnames=0"
+#: Kernel arguments every image guest gets (the spec's `cmdline` is appended). noresume:
+#: the host's initrd would otherwise wait for the host's swap as its resume device;
+#: net.ifnames=0 keeps the NIC eth0, as the seed's network-config names it.
+BASE_CMDLINE = "root=/dev/vda rw noresume console=ttyS0 panic=-1 net.ifnames=0"
 
 
 def dev_fleet_shares() -> list[str]:
