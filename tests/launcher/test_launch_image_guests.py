@@ -1,9 +1,9 @@
 """End to end with real image guests under TCG: cloud-init, ranks over ssh, nothing left.
 
 Builds the test cloud image first if the cache lacks it (scripts/build-test-image.sh,
-a few minutes once), boots image guests on subnet 10.78.0.0/24, checks what cloud-init set,
-sorts across the guests with ranks started over ssh, checks against numpy, and brings
-everything down. Marker `guests`: `make test` runs it.
+a few minutes once), boots an image guest on subnet 10.78.0.0/24, checks what cloud-init set,
+sorts with two MPI ranks started over ssh in it, checks against numpy, and brings everything
+down. Marker `guests`: `make test` runs it.
 """
 
 from __future__ import annotations
@@ -28,7 +28,10 @@ pytestmark = [pytest.mark.guests, pytest.mark.timeout(1800)]
 
 REPO = Path(__file__).parents[2]
 BUILD = REPO / "scripts" / "build-test-image.sh"
-GUESTS = 2
+#: One guest with two ranks: two guests' boot (cloud-init under emulation) took 407 s here
+#: under load, one 206 s; see the README's measurements.
+GUESTS = 1
+RANKS = 2
 
 libvirt.registerErrorHandler(lambda *_: None, None)
 
@@ -132,13 +135,13 @@ subnet = "10.78.0.0/24"
             assert Path(guest.files[0]).is_file() and Path(guest.files[1]).is_file()
         ran = time.monotonic()
         done = launch(state, "run", "--run", run.run_id, "--job", str(tmp_path / "job.json"),
-                      "--timeout", "600")
+                      "--np", str(RANKS), "--timeout", "600")
         assert done.returncode == 0, done.stderr
         assert "-launcher-exec" in done.stderr and "ssh-launcher" in done.stderr
         print(f"sort over ssh: {time.monotonic() - ran:.1f} s")
         out = Path(done.stderr.split("job results in ")[-1].split()[0])
         manifest = json.loads((out / "sorted.manifest.json").read_text())
-        assert [b["rank"] for b in manifest["blocks"]] == list(range(GUESTS))
+        assert [b["rank"] for b in manifest["blocks"]] == list(range(RANKS))
         got = np.concatenate([np.load(out / b["file"]) for b in manifest["blocks"]])
         np.testing.assert_array_equal(got, np.sort(data))
     finally:
