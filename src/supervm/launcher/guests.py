@@ -231,12 +231,20 @@ def _probe_mpi(dom: libvirt.virDomain, name: str, pending: dict[str, int], host_
     return agent.result_of(reply).exitcode == 0
 
 
+#: When each guest's last ssh login attempt started (monotonic seconds).
+_last_ssh_try: dict[str, float] = {}
+
+
 def _probe_ssh(guest: GuestState, key: Path, logins: dict[str, subprocess.Popen[bytes]]) -> bool:
     """Return whether an ssh login to the guest ran `true` (one attempt in flight at a time)."""
     from supervm.launcher.ssh import ssh_argv
 
     login = logins.get(guest.name)
     if login is None:
+        # A refused connection (sshd not up yet) fails at once: at most one try a second.
+        if time.monotonic() - _last_ssh_try.get(guest.name, 0.0) < 1.0:
+            return False
+        _last_ssh_try[guest.name] = time.monotonic()
         logins[guest.name] = subprocess.Popen(
             [*ssh_argv(key), guest.address, "true"], stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
