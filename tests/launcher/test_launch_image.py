@@ -12,7 +12,7 @@ from pathlib import Path
 import libvirt
 import pytest
 
-from supervm.launcher import cloudinit, cluster, guests, image, mpi, ssh
+from supervm.launcher import cli, cloudinit, cluster, guests, image, mpi, ssh
 from supervm.launcher.cloudinit import GuestSeed, Share
 from supervm.launcher.domain_xml import KernelBoot, read_tag
 from supervm.launcher.spec import SpecError, load_spec, parse_spec
@@ -266,7 +266,8 @@ def test_image_up_fails_midway_and_undoes_everything(tmp_path: Path, held: libvi
 
 @needs_qemu_img
 def test_image_up_over_two_hosts_records_each_uri(tmp_path: Path, held: libvirt.virConnect,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
     spec = _image_spec(tmp_path, [{"uri": URI, "guests": 1, "accel": "tcg"},
                                   {"uri": URI, "guests": 2, "accel": "tcg", "vcpus": 2}])
     waited: dict[str, object] = {}
@@ -299,6 +300,11 @@ def test_image_up_over_two_hosts_records_each_uri(tmp_path: Path, held: libvirt.
             assert user["ssh_authorized_keys"][0] == (key.parent / "id_ed25519.pub") \
                 .read_text().strip()
         assert sorted(_tagged(held, "0000beef")) == sorted(g.name for g in again.guests)
+        capsys.readouterr()
+        assert cli.main(["--state-dir", str(state), "status", "--json"]) == 0
+        row = json.loads(capsys.readouterr().out)[0]
+        assert (row["kind"], row["launcher"]) == ("image", "ssh")
+        assert [(g["uri"], g["state"]) for g in row["guests"]] == [(URI, "running")] * 3
     finally:
         assert cluster.down(run, state) == []
     assert _tagged(held, "0000beef") == [] and list_runs(state) == []
