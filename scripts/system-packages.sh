@@ -5,10 +5,13 @@ set -euo pipefail
 # g++/make build the core; the rest is the libvirt launcher (src/supervm/launcher): QEMU with
 # software emulation, the libvirt daemon and headers (libvirt-python builds against them), a
 # guest kernel, busybox and cpio for the hostfs initramfs, and the guest agent; chromium: the
-# browser tests drive Debian's build through Playwright (never `playwright install`).
+# browser tests drive Debian's build through Playwright (never `playwright install`);
+# debootstrap builds the image kind's test image (scripts/build-test-image.sh) and
+# openssh-client is the ssh rank launcher.
 packages=(g++ make pkg-config libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu
           libvirt-clients qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio
-          qemu-guest-agent iproute2 zstd xz-utils chromium fonts-dejavu-core)
+          qemu-guest-agent iproute2 zstd xz-utils chromium fonts-dejavu-core
+          debootstrap openssh-client)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -51,9 +51,9 @@ def test_addresses_must_fit_the_subnet() -> None:
         parse_spec({"network": {"addresses": ["10.77.0.5", "10.77.0.5"]}})
 
 
-def test_one_host_only_for_now() -> None:
-    with pytest.raises(SpecError, match="only one hypervisor host"):
-        parse_spec({"hosts": [{}, {}]})
+def test_several_local_hosts() -> None:
+    spec = parse_spec({"hosts": [{"guests": 1}, {"uri": "qemu+unix:///system", "guests": 1}]})
+    assert spec.guest_count() == 2 and all(h.is_local() for h in spec.hosts)
 
 
 def test_unreadable_and_non_toml(tmp_path: Path) -> None:

@@ -104,30 +104,35 @@ def cmd_status(args: argparse.Namespace) -> int:
     for run_id in list_runs(args.state_dir):
         run = RunState.load(args.state_dir, run_id)
         live = {}
-        try:
-            conn = cluster.connect(run.uri)
-            for guest in run.guests:
+        for uri in run.uris():
+            mine = [g for g in run.guests if run.uri_of(g) == uri]
+            try:
+                conn = cluster.connect(uri)
+            except libvirt.libvirtError:
+                live.update({g.name: "unknown (no libvirt)" for g in mine})
+                continue
+            for guest in mine:
                 try:
                     live[guest.name] = "running" if conn.lookupByName(guest.name).isActive() \
                         else "shut off"
                 except libvirt.libvirtError:
                     live[guest.name] = "missing"
             conn.close()
-        except libvirt.libvirtError:
-            live = {g.name: "unknown (no libvirt)" for g in run.guests}
-        rows.append({"run": run_id, "phase": run.phase, "accel": run.accel, "bridge": run.bridge,
+        rows.append({"run": run_id, "phase": run.phase, "kind": run.kind,
+                     "launcher": run.launcher, "accel": run.accel, "bridge": run.bridge,
                      "guests": [{"name": g.name, "address": g.address, "vcpus": g.vcpus,
-                                 "memory_mib": g.memory_mib, "state": live[g.name]}
+                                 "memory_mib": g.memory_mib, "state": live[g.name],
+                                 "uri": run.uri_of(g)}
                                 for g in run.guests], "timings": run.timings})
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
     for row in rows:
-        print(f"run {row['run']}  phase {row['phase']}  accel {row['accel']}  "
-              f"bridge {row['bridge']}")
+        print(f"run {row['run']}  phase {row['phase']}  kind {row['kind']}  "
+              f"launcher {row['launcher']}  accel {row['accel']}  bridge {row['bridge']}")
         for g in row["guests"]:
             print(f"  {g['name']}  {g['address']}  {g['state']}  {g['vcpus']} vCPU  "
-                  f"{g['memory_mib']} MiB")
+                  f"{g['memory_mib']} MiB  {g['uri']}")
     if not rows:
         print("no runs")
     return 0

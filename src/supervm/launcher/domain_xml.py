@@ -46,6 +46,26 @@ class Filesystem:
 
 
 @dataclass(frozen=True)
+class Disk:
+    """A file-backed virtio disk (the image kind's overlay, its read-only seed)."""
+
+    source: str
+    target: str
+    format: Literal["qcow2", "raw"] = "qcow2"
+    readonly: bool = False
+
+    def element(self) -> ET.Element:
+        """Return the <disk> element."""
+        disk = ET.Element("disk", type="file", device="disk")
+        _sub(disk, "driver", name="qemu", type=self.format)
+        _sub(disk, "source", file=self.source)
+        _sub(disk, "target", dev=self.target, bus="virtio")
+        if self.readonly:
+            _sub(disk, "readonly")
+        return disk
+
+
+@dataclass(frozen=True)
 class BridgeInterface:
     """A virtio NIC on a host bridge (libvirt makes and removes the tap)."""
 

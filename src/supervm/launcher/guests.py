@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,9 @@ QEMU_LOG_DIR = Path("/var/log/libvirt/qemu")
 
 #: Readiness stages in order; a timeout names the one a guest was stuck in.
 STAGES = ("domain running", "console marker", "agent ping", "MPI reachable")
+
+#: The stage the ssh launcher adds: a real login with the run's key.
+SSH_STAGE = "ssh login"
 
 
 class ReadinessError(RuntimeError):
@@ -124,13 +128,30 @@ def _mpi_probe_argv(host_ip: str, port: int) -> list[str]:
 
 
 def wait_ready(conn: libvirt.virConnect, guests: list[GuestState], host_ip: str,
-               deadline_s: float) -> dict[str, float]:
+               deadline_s: float, *, conns: dict[str, libvirt.virConnect] | None = None,
+               ssh_key: Path | None = None) -> dict[str, float]:
     """Walk every guest through STAGES under one deadline; return seconds to each stage.
 
     The keys are `GUEST:STAGE` (seconds since the wait began when GUEST passed STAGE).
+    `conns` maps guest names to their host's connection (default: `conn` for all); with
+    `ssh_key` a last stage logs in over ssh with it.
 
     Raises ReadinessError naming the guest, the stage it stalled in and its console tail.
     """
+    stages = (*STAGES, SSH_STAGE) if ssh_key is not None else STAGES
+    logins: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        return _wait(conn, guests, host_ip, deadline_s, conns or {}, stages, ssh_key, logins)
+    finally:
+        for login in logins.values():
+            if login.poll() is None:
+                login.kill()
+                login.wait()
+
+
+def _wait(conn: libvirt.virConnect, guests: list[GuestState], host_ip: str, deadline_s: float,
+          conns: dict[str, libvirt.virConnect], stages: tuple[str, ...],
+          ssh_key: Path | None, logins: dict[str, subprocess.Popen[bytes]]) -> dict[str, float]:
     start = time.monotonic()
     end = start + deadline_s
     stage = {g.name: 0 for g in guests}
@@ -146,16 +167,17 @@ def wait_ready(conn: libvirt.virConnect, guests: list[GuestState], host_ip: str,
                 late = next(g for g in guests if g.name not in ready_at)
                 raise ReadinessError(
                     f"guest {late.name} ({late.address}) not ready after {deadline_s:g} s: "
-                    f"stalled at stage '{STAGES[stage[late.name]]}'; console tail "
+                    f"stalled at stage '{stages[stage[late.name]]}'; console tail "
                     f"({late.console}):\n{console_tail(Path(late.console))}")
             for guest in guests:
                 if guest.name in ready_at:
                     continue
                 before = stage[guest.name]
-                _advance(conn, guest, stage, pending, host_ip, port)
+                _advance(conns.get(guest.name, conn), guest, stage, pending, host_ip, port,
+                         stages, ssh_key, logins)
                 for index in range(before, stage[guest.name]):
-                    passed[f"{guest.name}:{STAGES[index]}"] = time.monotonic() - start
-                if stage[guest.name] == len(STAGES):
+                    passed[f"{guest.name}:{stages[index]}"] = time.monotonic() - start
+                if stage[guest.name] == len(stages):
                     ready_at[guest.name] = time.monotonic() - start
             with contextlib.suppress(OSError):  # accept the probes' calls so they finish
                 listener.accept()[0].close()
@@ -165,7 +187,9 @@ def wait_ready(conn: libvirt.virConnect, guests: list[GuestState], host_ip: str,
 
 
 def _advance(conn: libvirt.virConnect, guest: GuestState, stage: dict[str, int],
-             pending: dict[str, int], host_ip: str, port: int) -> None:
+             pending: dict[str, int], host_ip: str, port: int,
+             stages: tuple[str, ...] = STAGES, ssh_key: Path | None = None,
+             logins: dict[str, subprocess.Popen[bytes]] | None = None) -> None:
     """Move one guest through as many stages as it has passed now (never blocks long)."""
     dom = _lookup(conn, guest.name)
     # Guests are started before the wait: one that is not active has stopped (crashed,
@@ -173,8 +197,8 @@ def _advance(conn: libvirt.virConnect, guest: GuestState, stage: dict[str, int],
     if dom is None or not dom.isActive():
         raise ReadinessError(f"guest {guest.name} ({guest.address}) stopped while booting; "
                              f"console tail:\n{console_tail(Path(guest.console))}")
-    while stage[guest.name] < len(STAGES):
-        current = STAGES[stage[guest.name]]
+    while stage[guest.name] < len(stages):
+        current = stages[stage[guest.name]]
         if current == "domain running":
             done = dom.isActive() == 1
         elif current == "console marker":
@@ -184,6 +208,9 @@ def _advance(conn: libvirt.virConnect, guest: GuestState, stage: dict[str, int],
                 done = False
         elif current == "agent ping":
             done = agent.ping(dom, 1)
+        elif current == SSH_STAGE:
+            assert ssh_key is not None and logins is not None
+            done = _probe_ssh(guest, ssh_key, logins)
         else:
             done = _probe_mpi(dom, guest.name, pending, host_ip, port)
         if not done:
@@ -202,3 +229,27 @@ def _probe_mpi(dom: libvirt.virDomain, name: str, pending: dict[str, int], host_
         return False
     del pending[name]
     return agent.result_of(reply).exitcode == 0
+
+
+#: When each guest's last ssh login attempt started (monotonic seconds).
+_last_ssh_try: dict[str, float] = {}
+
+
+def _probe_ssh(guest: GuestState, key: Path, logins: dict[str, subprocess.Popen[bytes]]) -> bool:
+    """Return whether an ssh login to the guest ran `true` (one attempt in flight at a time)."""
+    from supervm.launcher.ssh import ssh_argv
+
+    login = logins.get(guest.name)
+    if login is None:
+        # A refused connection (sshd not up yet) fails at once: at most one try a second.
+        if time.monotonic() - _last_ssh_try.get(guest.name, 0.0) < 1.0:
+            return False
+        _last_ssh_try[guest.name] = time.monotonic()
+        logins[guest.name] = subprocess.Popen(
+            [*ssh_argv(key), guest.address, "true"], stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return False
+    if login.poll() is None:
+        return False
+    del logins[guest.name]
+    return login.returncode == 0

@@ -16,7 +16,7 @@ import libvirt
 from supervm.jobs.launch import TIMED_OUT, _stop_group, find_mpiexec, mpi_environment
 from supervm.jobs.output import write_json
 from supervm.jobs.validation import load_job_file
-from supervm.launcher import mpi
+from supervm.launcher import mpi, ssh
 from supervm.launcher.state import RunState
 
 
@@ -51,11 +51,17 @@ def run_in_guests(run: RunState, state_dir: Path, *, job: str | None = None,
     else:
         raise ValueError("give a job file or a command")
     hostfile = mpi.write_hostfile(run_dir / "hostfile", addresses, per_guest)
-    agent, mapping = mpi.write_agent(run_dir, run.uri, {g.address: g.name for g in run.guests})
-    argv = mpi.mpiexec_command(find_mpiexec(), agent, hostfile, run.host_address, count,
-                               per_guest, program)
     env = mpi_environment(per_guest)
-    env[mpi.HOSTS_ENV] = str(mapping)
+    if run.launcher == "ssh":
+        launcher = ssh.write_launcher(run_dir, Path(run.ssh_key))
+    else:
+        launcher, mapping = mpi.write_agent(run_dir, run.uri,
+                                            {g.address: g.name for g in run.guests},
+                                            {g.address: run.uri_of(g) for g in run.guests})
+        env[mpi.HOSTS_ENV] = str(mapping)
+    argv = mpi.mpiexec_command(find_mpiexec(), launcher, hostfile, run.host_address, count,
+                               per_guest, program,
+                               wdir=run.work_dir if run.kind == "image" else None)
     print(f"supervm-launch: {shlex.join(argv)}", file=sys.stderr, flush=True)
     status = _run_watching_guests(run, argv, timeout, env)
     if status not in (0, TIMED_OUT):
@@ -64,11 +70,11 @@ def run_in_guests(run: RunState, state_dir: Path, *, job: str | None = None,
     return status, out
 
 
-def _stopped_guest(conn: libvirt.virConnect, run: RunState) -> str | None:
+def _stopped_guest(conns: dict[str, libvirt.virConnect], run: RunState) -> str | None:
     """Return 'NAME (ADDRESS)' of the first guest that is no longer running, else None."""
     for guest in run.guests:
         try:
-            if conn.lookupByName(guest.name).isActive():
+            if conns[run.uri_of(guest)].lookupByName(guest.name).isActive():
                 continue
         except libvirt.libvirtError:
             pass
@@ -79,7 +85,7 @@ def _stopped_guest(conn: libvirt.virConnect, run: RunState) -> str | None:
 def _run_watching_guests(run: RunState, argv: list[str], timeout: float | None,
                          env: Mapping[str, str], poll_s: float = 1.0) -> int:
     """Run mpiexec; stop it when a guest stops (hydra would wait for its proxy forever)."""
-    conn = libvirt.open(run.uri)
+    conns = {uri: libvirt.open(uri) for uri in run.uris()}
     process = subprocess.Popen(argv, env=dict(env), start_new_session=True)
     end = None if timeout is None else time.monotonic() + timeout
     try:
@@ -88,7 +94,7 @@ def _run_watching_guests(run: RunState, argv: list[str], timeout: float | None,
                 return process.wait(timeout=poll_s)
             except subprocess.TimeoutExpired:
                 pass
-            lost = _stopped_guest(conn, run)
+            lost = _stopped_guest(conns, run)
             if lost is not None:
                 print(f"supervm-launch: guest {lost} lost: it stopped during the run; "
                       "stopping every rank", file=sys.stderr, flush=True)
@@ -102,4 +108,5 @@ def _run_watching_guests(run: RunState, argv: list[str], timeout: float | None,
     finally:
         if process.poll() is None:
             _stop_group(process)
-        conn.close()
+        for conn in conns.values():
+            conn.close()

@@ -23,13 +23,17 @@ def write_hostfile(path: Path, addresses: list[str], slots: int = 1) -> Path:
 
 
 def write_agent(run_dir: Path, uri: str, hosts: dict[str, str],
-                local: tuple[str, ...] = ()) -> tuple[Path, Path]:
+                local: tuple[str, ...] = (),
+                uris: dict[str, str] | None = None) -> tuple[Path, Path]:
     """Write the host map and the agent script; return (agent, map) paths.
 
-    `local` names addresses of this host (rank 0 of the service's world runs here).
+    `hosts` maps guest addresses to domain names; `uris` maps addresses to their
+    hypervisor's URI where it is not `uri` (clusters over several hosts); `local` names
+    addresses of this host (rank 0 of the service's world runs here).
     """
     mapping = run_dir / "hosts.json"
-    entries: dict[str, dict[str, object]] = {ip: {"domain": name, "uri": uri}
+    where = uris or {}
+    entries: dict[str, dict[str, object]] = {ip: {"domain": name, "uri": where.get(ip, uri)}
                                              for ip, name in hosts.items()}
     entries.update({ip: {"local": True} for ip in local})
     mapping.write_text(json.dumps(entries, indent=2))
@@ -42,13 +46,20 @@ def write_agent(run_dir: Path, uri: str, hosts: dict[str, str],
 
 
 def mpiexec_command(mpiexec: str, agent: Path, hostfile: Path, host_ip: str, ranks: int,
-                    per_guest: int, program: list[str]) -> list[str]:
-    """Return the mpiexec line that starts `program` as ranks inside the guests."""
+                    per_guest: int, program: list[str], wdir: str | None = None) -> list[str]:
+    """Return the mpiexec line that starts `program` as ranks inside the guests.
+
+    `agent` is what hydra runs in place of ssh: the guest-agent launcher or the ssh
+    launcher script (ssh.write_launcher); `wdir` is the ranks' directory in the guests.
+    """
     # -localhost: proxies in the guests call back to the host's bridge address, not to a
     # hostname they cannot resolve.
-    return [mpiexec, "-f", str(hostfile), "-n", str(ranks), "-ppn", str(per_guest),
-            "-launcher", "ssh", "-launcher-exec", str(agent), "-localhost", host_ip,
-            *program]
+    line = [mpiexec, "-f", str(hostfile), "-n", str(ranks), "-ppn", str(per_guest),
+            "-launcher", "ssh", "-launcher-exec", str(agent), "-localhost", host_ip]
+    if wdir is not None:
+        # hydra's default is mpiexec's own directory, which an image guest may not have.
+        line += ["-wdir", wdir]
+    return [*line, *program]
 
 
 def parse_agent_args(argv: list[str]) -> tuple[str, str]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import sys
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -44,6 +46,53 @@ class HostSpec(_Strict):
         if not (uri.startswith("qemu") or uri.startswith("test:")):
             raise ValueError("must be a qemu URI (qemu:///system, qemu+ssh://host/system)")
         return uri
+
+    def is_local(self) -> bool:
+        """Return whether the URI reaches this machine (no host name, or localhost)."""
+        return is_local_uri(self.uri)
+
+
+def is_local_uri(uri: str) -> bool:
+    """Return whether libvirt URI `uri` names this machine's hypervisor."""
+    host = urlsplit(uri).hostname
+    return host in (None, "", "localhost", "127.0.0.1", "::1")
+
+
+class ImageSpec(_Strict):
+    """The `image` kind: a cloud image booted through per-guest overlays and a NoCloud seed."""
+
+    base: str = Field(description="base cloud image (never modified: each guest gets an overlay)")
+    base_format: Literal["qcow2", "raw"] = Field("qcow2", description="format of the base image")
+    disk_gib: int | None = Field(
+        None, ge=1, le=4096, description="virtual size of each overlay (default: the base's)")
+    ssh_key: str | None = Field(
+        None, description="a public key file to authorize for root too (the run makes its own)")
+    kernel: str | None = Field(
+        None, description="kernel for direct boot (default: the host's newest /boot/vmlinuz-*)")
+    initrd: str | None = Field(
+        None, description="initrd for direct boot (default: /boot/initrd.img-VERSION of it)")
+    cmdline: str = Field(
+        "", description="extra kernel arguments (root=/dev/vda and the console are set)")
+    shares: list[str] | None = Field(
+        None, description="host directories shared read-only at the same paths (default: the "
+                          "dev-fleet set: this Python, its venv and supervm's checkout)")
+
+    @field_validator("base", "ssh_key", "kernel", "initrd")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or "\0" in value):
+            raise ValueError("must be a file path")
+        return value
+
+    @field_validator("shares")
+    @classmethod
+    def _absolute(cls, value: list[str] | None) -> list[str] | None:
+        for path in value or []:
+            if not path.startswith("/") or path.rstrip("/") in ("", "/usr", "/etc", "/lib",
+                                                                 "/bin", "/sbin", "/var"):
+                raise ValueError(f"{path!r}: must be an absolute path that is not a system "
+                                 "directory of the guest")
+        return value
 
 
 class NetworkSpec(_Strict):
@@ -95,8 +144,13 @@ class ClusterSpec(_Strict):
 
     name: str = Field("cluster", pattern=r"^[a-z0-9][a-z0-9-]{0,30}$",
                       description="short name shown in status")
-    kind: Literal["hostfs"] = Field(
-        "hostfs", description="guest kind: hostfs (the host's kernel and root, read-only)")
+    kind: Literal["hostfs", "image"] = Field(
+        "hostfs", description="guest kind: hostfs (the host's kernel and root, read-only) or "
+                              "image (a cloud image overlay with a cloud-init seed)")
+    image: ImageSpec | None = Field(None, description="the image kind's settings")
+    launcher: Literal["agent", "ssh"] | None = Field(
+        None, description="how mpiexec starts ranks in guests: agent (qemu-ga; the default "
+                          "for hostfs) or ssh (the default for image)")
     hosts: list[HostSpec] = Field(default_factory=lambda: [HostSpec()], min_length=1,
                                   description="hypervisor hosts")
     network: NetworkSpec = Field(default_factory=NetworkSpec)
@@ -105,8 +159,8 @@ class ClusterSpec(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> ClusterSpec:
-        if len(self.hosts) != 1:
-            raise ValueError("hosts: only one hypervisor host per cluster is supported so far")
+        self._kind_fields()
+        self._remote_hosts()
         net = ipaddress.IPv4Network(self.network.subnet)
         total = self.guest_count()
         if self.network.addresses and len(self.network.addresses) < total:
@@ -120,6 +174,39 @@ class ClusterSpec(_Strict):
             raise ValueError("network.addresses: addresses repeat or include the host's")
         return self
 
+    def _kind_fields(self) -> None:
+        if self.kind == "image" and self.image is None:
+            raise ValueError("image: the image kind needs an [image] table with `base`")
+        if self.kind == "hostfs" and self.image is not None:
+            raise ValueError("image: only for kind = \"image\"")
+        if self.kind == "image" and self.kernel is not None:
+            raise ValueError("kernel: for the image kind set image.kernel")
+        if self.kind == "hostfs" and self.launcher == "ssh":
+            raise ValueError("launcher: ssh needs kind = \"image\" (hostfs guests run no sshd)")
+
+    def _remote_hosts(self) -> None:
+        for index, host in enumerate(self.hosts):
+            if host.is_local():
+                continue
+            if self.network.bridge is None:
+                raise ValueError(f"network.bridge: host {index} ({host.uri}) is remote: name "
+                                 "an existing bridge there (a run makes bridges only locally)")
+            if self.kind == "image":
+                raise ValueError(f"hosts.{index}.uri: image guests on a remote host "
+                                 f"({host.uri}) are not supported yet (their overlays and "
+                                 "seeds would have to be uploaded as storage volumes); use "
+                                 "a URI that reaches this machine")
+
+    def rank_launcher(self) -> Literal["agent", "ssh"]:
+        """Return the launcher mpiexec uses: the spec's, else the kind's default."""
+        if self.launcher is not None:
+            return self.launcher
+        return "ssh" if self.kind == "image" else "agent"
+
+    def host_of_guest(self) -> list[int]:
+        """Return, for each guest in address order, the index of its host."""
+        return [index for index, host in enumerate(self.hosts) for _ in range(host.guests)]
+
     def guest_count(self) -> int:
         """Return the number of guests over all hosts."""
         return sum(host.guests for host in self.hosts)
@@ -128,9 +215,13 @@ class ClusterSpec(_Strict):
 def _problems(exc: ValidationError) -> list[str]:
     out = []
     for error in exc.errors():
-        where = ".".join(str(part) for part in error["loc"]) or "spec"
+        where = ".".join(str(part) for part in error["loc"])
         message = error["msg"].removeprefix("Value error, ")
-        out.append(f"{where}: {message}")
+        # Whole-spec checks name their field at the start of the message already.
+        if not where and re.match(r"^[a-z_][\w.]*: ", message):
+            out.append(message)
+        else:
+            out.append(f"{where or 'spec'}: {message}")
     return out
 
 

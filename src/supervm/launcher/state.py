@@ -41,6 +41,9 @@ class GuestState:
     vcpus: int
     memory_mib: int
     state: str = "defined"
+    uri: str = ""  # the guest's hypervisor; "" in states older than several hosts: run.uri
+    accel: str = ""
+    files: list[str] = field(default_factory=list)  # the image kind's overlay and seed
 
 
 @dataclass
@@ -51,6 +54,9 @@ class RunState:
     uri: str
     spec: dict[str, object]
     phase: str = "new"
+    kind: str = "hostfs"
+    launcher: str = "agent"
+    ssh_key: str = ""  # the run's private key (ssh launcher), inside the run directory
     accel: str = ""
     bridge: str = ""
     bridge_owned: bool = False
@@ -61,6 +67,18 @@ class RunState:
     guests: list[GuestState] = field(default_factory=list)
     pid: int = field(default_factory=os.getpid)
     timings: dict[str, float] = field(default_factory=dict)
+
+    def uri_of(self, guest: GuestState) -> str:
+        """Return the libvirt URI of `guest`'s hypervisor."""
+        return guest.uri or self.uri
+
+    def uris(self) -> list[str]:
+        """Return every hypervisor URI of the run, first host first."""
+        found = [self.uri]
+        for guest in self.guests:
+            if self.uri_of(guest) not in found:
+                found.append(self.uri_of(guest))
+        return found
 
     def run_dir(self, state_dir: Path) -> Path:
         """Return this run's directory under `state_dir`."""
