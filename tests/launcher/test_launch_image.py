@@ -12,7 +12,7 @@ from pathlib import Path
 import libvirt
 import pytest
 
-from supervm.launcher import cli, cloudinit, cluster, guests, image, mpi, ssh
+from supervm.launcher import cli, cloudinit, cluster, fleet, guests, image, mpi, ssh
 from supervm.launcher.cloudinit import GuestSeed, Share
 from supervm.launcher.domain_xml import KernelBoot, read_tag
 from supervm.launcher.spec import SpecError, load_spec, parse_spec
@@ -308,6 +308,35 @@ def test_image_up_over_two_hosts_records_each_uri(tmp_path: Path, held: libvirt.
     finally:
         assert cluster.down(run, state) == []
     assert _tagged(held, "0000beef") == [] and list_runs(state) == []
+
+
+@needs_qemu_img
+def test_a_guest_added_to_an_image_run_gets_its_own_disks_and_the_run_key(
+        tmp_path: Path, held: libvirt.virConnect, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = _image_spec(tmp_path, [{"uri": URI, "guests": 1, "accel": "tcg"}])
+    waited: list[object] = []
+    monkeypatch.setattr(guests, "wait_ready", lambda *a, **k: waited.append(k) or {})
+    state = tmp_path / "state"
+    run = cluster.up(spec, state, run_id="0000cafe")  # type: ignore[arg-type]
+    try:
+        (added,) = fleet.add_guests(run, state, 1)
+        assert (added.name, added.address) == ("svm-0000cafe-g1", "10.78.0.11")
+        assert waited[-1]["ssh_key"] == Path(run.ssh_key)  # type: ignore[index]
+        overlay, seed = map(Path, added.files)
+        assert overlay.exists() and seed.exists() and overlay.parent.name == "disks"
+        _, files = cloudinit.read_seed(seed)
+        user = json.loads(files["user-data"].split(b"\n", 1)[1])
+        assert user["ssh_authorized_keys"][0] == Path(f"{run.ssh_key}.pub").read_text().strip()
+        assert b"10.78.0.11" in files["network-config"]
+        assert sorted(_tagged(held, "0000cafe")) == ["svm-0000cafe-g0", "svm-0000cafe-g1"]
+        # Removing it takes its domain and its disks; the run keeps its first guest.
+        assert fleet.remove_guest(run, state, added.name) == []
+        assert _tagged(held, "0000cafe") == ["svm-0000cafe-g0"]
+        assert not overlay.exists() and not seed.exists()
+        assert [g.name for g in RunState.load(state, "0000cafe").guests] == ["svm-0000cafe-g0"]
+    finally:
+        assert cluster.down(run, state) == []
+    assert _tagged(held, "0000cafe") == [] and list_runs(state) == []
 
 
 @needs_qemu_img

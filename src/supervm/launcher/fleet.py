@@ -14,7 +14,6 @@ from pathlib import Path
 import libvirt
 
 from supervm.launcher import agent, cluster, guests
-from supervm.launcher.initramfs import build_initramfs, find_kernel
 from supervm.launcher.spec import ClusterSpec
 from supervm.launcher.state import GuestState, RunState, domain_name
 from supervm.launcher.undo import UndoStack, undo_on_failure
@@ -22,7 +21,8 @@ from supervm.launcher.undo import UndoStack, undo_on_failure
 #: Seconds a guest may take to power itself off before it is destroyed (default of stop).
 STOP_DEADLINE_S = 20.0
 #: What a graceful stop runs in a hostfs guest: flush, then power off through the kernel
-#: (the guest has no init system, so `shutdown` and ACPI buttons do nothing there).
+#: (the guest has no init system, so `shutdown` and ACPI buttons do nothing there). Image
+#: guests run systemd: the agent's own shutdown command stops them cleanly.
 _POWEROFF = ["/bin/sh", "-c", "sync; exec /bin/busybox poweroff -f"]
 
 
@@ -71,38 +71,43 @@ def add_guests(run: RunState, state_dir: Path, count: int,
     if run.phase not in ("ready", "running"):
         raise FleetError(f"run {run.run_id} is not ready (phase {run.phase})")
     spec = ClusterSpec.model_validate(run.spec)
-    host = spec.hosts[0]
-    kernel = find_kernel(spec.kernel)
-    initrd = build_initramfs(state_dir / "cache", kernel)
+    host = spec.hosts[0]  # new guests go to the run's first host, like its first guests
     run_dir = run.run_dir(state_dir)
+    builder = cluster.builder_for(spec, state_dir)
+    builder.resume(run, run_dir)
     started = time.monotonic()
     added: list[GuestState] = []
     stack = UndoStack()
     with undo_on_failure(stack):
-        conn = cluster.connect(run.uri)
+        conn = cluster.connect(host.uri)
         stack.push("close libvirt connection", conn.close)
         for index, address in _next_slots(run, count):
             name = domain_name(run.run_id, index)
             plan = guests.GuestPlan(index, name, address, run.prefix, host.vcpus,
                                     host.memory_mib, run_dir / f"console-g{index}.log")
-            dom = guests.define(conn, guests.domain_for(
-                plan, run.run_id, run.accel, str(kernel.image), str(initrd), run.bridge,
-                run.work_dir))
-            stack.push(f"undefine {name}", _forget(run, state_dir, conn, name))
-            guest = GuestState(name, address, str(plan.console), host.vcpus, host.memory_mib)
+            domain, files = builder.domain(plan, run, run.accel, stack)
+            guest = GuestState(name, address, str(plan.console), host.vcpus, host.memory_mib,
+                               uri=host.uri, accel=run.accel, files=files)
             run.guests.append(guest)
             added.append(guest)
-            run.save(state_dir)
+            run.save(state_dir)  # its files are named before its domain exists
+            dom = guests.define(conn, domain)
+            stack.push(f"undefine {name}", _forget(run, state_dir, conn, name))
             dom.create()
             guest.state = "started"
         guests.wait_ready(conn, added, run.host_address,
-                          deadline_s - (time.monotonic() - started))
+                          deadline_s - (time.monotonic() - started), ssh_key=_ssh_key(run))
         for guest in added:
             guest.state = "ready"
         run.save(state_dir)
         conn.close()
         stack.discard()
     return added
+
+
+def _ssh_key(run: RunState) -> Path | None:
+    """Return the run's key when ranks log in over ssh (readiness then tries a login)."""
+    return Path(run.ssh_key) if run.launcher == "ssh" and run.ssh_key else None
 
 
 def _forget(run: RunState, state_dir: Path, conn: libvirt.virConnect, name: str) -> object:
@@ -123,12 +128,15 @@ def remove_guest(run: RunState, state_dir: Path, name: str) -> list[str]:
     if len(run.guests) == 1:
         return cluster.down(run, state_dir)
     stack = UndoStack()
+    uri = run.uri_of(guest)
     try:
-        conn = cluster.connect(run.uri)
+        conn = cluster.connect(uri)
     except libvirt.libvirtError as exc:
-        return [f"connect {run.uri} to remove {name}: {exc.get_error_message()}"]
+        return [f"connect {uri} to remove {name}: {exc.get_error_message()}"]
     stack.push("close libvirt connection", conn.close)
     stack.push(f"remove console of {name}", lambda: Path(guest.console).unlink(missing_ok=True))
+    for path in guest.files:  # an image guest's overlay and seed, once its domain is gone
+        stack.push(f"remove {path}", lambda p=Path(path): p.unlink(missing_ok=True))
     stack.push(f"remove domain {name}", lambda: (guests.remove_domain(conn, name),
                                                  guests.remove_qemu_log(name)))
     failures = stack.unwind()
@@ -149,15 +157,18 @@ def stop_guest(run: RunState, state_dir: Path, name: str,
                deadline_s: float = STOP_DEADLINE_S) -> str:
     """Power a guest off (sync, then poweroff), destroy it after `deadline_s`; say how it ended."""
     guest = find_guest(run, name)
-    conn = cluster.connect(run.uri)
+    conn = cluster.connect(run.uri_of(guest))
     try:
         dom = _domain(conn, name)
         how = "was not running"
         if dom.isActive():
             how = f"destroyed (no power-off within {deadline_s:g} s)"
             if agent.ping(dom, 2):
-                with contextlib.suppress(agent.AgentError):
-                    agent.start(dom, _POWEROFF)
+                with contextlib.suppress(agent.AgentError, libvirt.libvirtError):
+                    if run.kind == "image":
+                        dom.shutdownFlags(libvirt.VIR_DOMAIN_SHUTDOWN_GUEST_AGENT)
+                    else:
+                        agent.start(dom, _POWEROFF)
                 end = time.monotonic() + deadline_s
                 while time.monotonic() < end and dom.isActive():
                     time.sleep(0.2)
@@ -176,7 +187,7 @@ def stop_guest(run: RunState, state_dir: Path, name: str,
 def start_guest(run: RunState, state_dir: Path, name: str, deadline_s: float = 240.0) -> None:
     """Boot a stopped guest again and wait until it is ready (raise ReadinessError if not)."""
     guest = find_guest(run, name)
-    conn = cluster.connect(run.uri)
+    conn = cluster.connect(run.uri_of(guest))
     try:
         dom = _domain(conn, name)
         if dom.isActive():
@@ -188,7 +199,8 @@ def start_guest(run: RunState, state_dir: Path, name: str, deadline_s: float = 2
         guest.state = "started"
         run.save(state_dir)
         try:
-            guests.wait_ready(conn, [guest], run.host_address, deadline_s)
+            guests.wait_ready(conn, [guest], run.host_address, deadline_s,
+                              ssh_key=_ssh_key(run))
         except guests.ReadinessError:
             guest.state = "failed"
             run.save(state_dir)

@@ -23,6 +23,9 @@ class HostfsBuilder:
     def prepare(self, run: RunState, run_dir: Path, stack: UndoStack) -> None:
         """Nothing to make once per run."""
 
+    def resume(self, run: RunState, run_dir: Path) -> None:
+        """Nothing to find again: adding guests to a run that is up needs only the domain."""
+
     def domain(self, plan: guests.GuestPlan, run: RunState, accel: str,
                stack: UndoStack) -> tuple[Domain, list[str]]:
         """Return the guest's domain and the files made for it (none)."""

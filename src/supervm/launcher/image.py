@@ -133,6 +133,13 @@ class ImageBuilder:
             run.ssh_key = str(key)
             self.keys.insert(0, public)
 
+    def resume(self, run: RunState, run_dir: Path) -> None:
+        """Take up the disks directory and key pair `prepare` made, to add guests to a run."""
+        self.disks = run_dir / "disks"
+        self.keys = [self.user_key] if self.user_key else []
+        if run.ssh_key:
+            self.keys.insert(0, Path(f"{run.ssh_key}.pub").read_text().strip())
+
     def domain(self, plan: guests.GuestPlan, run: RunState, accel: str,
                stack: UndoStack) -> tuple[Domain, list[str]]:
         """Create the guest's overlay and seed (each undone on failure); return its domain."""
