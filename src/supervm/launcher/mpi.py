@@ -23,8 +23,8 @@ def write_hostfile(path: Path, addresses: list[str], slots: int = 1) -> Path:
 
 
 def write_agent(run_dir: Path, uri: str, hosts: dict[str, str],
-                local: tuple[str, ...] = (),
-                uris: dict[str, str] | None = None) -> tuple[Path, Path]:
+                uris: dict[str, str] | None = None, *,
+                local: tuple[str, ...] = ()) -> tuple[Path, Path]:
     """Write the host map and the agent script; return (agent, map) paths.
 
     `hosts` maps guest addresses to domain names; `uris` maps addresses to their

@@ -31,6 +31,7 @@ class GuestSlot:
     address: str
     vcpus: int
     memory_mib: int
+    uri: str = ""  # its hypervisor's libvirt URI where it is not the run's first host's
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ class Placement:
                                             else g.state == "ready")]
         return cls(run.run_id, run.uri, run.run_dir(state_dir), Path(run.work_dir),
                    run.host_address, run.bridge,
-                   tuple(GuestSlot(g.name, g.address, g.vcpus, g.memory_mib) for g in chosen))
+                   tuple(GuestSlot(g.name, g.address, g.vcpus, g.memory_mib, g.uri)
+                         for g in chosen))
 
     @property
     def ranks(self) -> int:
@@ -70,6 +72,7 @@ class Placement:
             f"{g.address}:{g.vcpus}\n" for g in self.guests))
         agent, mapping = mpi.write_agent(self.run_dir, self.uri,
                                          {g.address: g.name for g in self.guests},
+                                         {g.address: g.uri for g in self.guests if g.uri},
                                          local=(self.host_address,))
 
         def pinned(iface: str) -> list[str]:
