@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from browser_support import DESKTOP, WAIT_MS, open_page, shot
 from live import LiveService, live_service
+from real_guests import libvirtd_running
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "service"))
 from guest_support import assert_nothing_left, cleanup_runs, spec_body, wait_run, why_not
@@ -33,8 +34,8 @@ def guest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServic
         pytest.skip(reason)
     root = tmp_path_factory.mktemp("vm-manager")
     launch = root / "launch"
-    with live_service(root / "state", ranks=2,
-                      env={"SUPERVM_LAUNCH_STATE": str(launch)}) as svc:
+    with libvirtd_running(root / "libvirtd-log"), live_service(
+            root / "state", ranks=2, env={"SUPERVM_LAUNCH_STATE": str(launch)}) as svc:
         try:
             answer = svc.client.post("/api/vms", json=spec_body("browser", 1))
             assert answer.status_code == 202, answer.text

@@ -17,6 +17,7 @@ from pathlib import Path
 import libvirt
 import numpy as np
 import pytest
+from real_guests import launch, libvirtd_running, processes_of
 
 from supervm.launcher import daemon
 from supervm.launcher.guests import QEMU_LOG_DIR, tagged_domains
@@ -47,31 +48,8 @@ if _why_not():
 @pytest.fixture(scope="module")
 def libvirtd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[daemon.Daemons | None]:
     """Start libvirtd for these tests (or use one already answering); stop ours by pid."""
-    if daemon.socket_ready():
-        yield None
-        return
-    started = daemon.start(log_dir=tmp_path_factory.mktemp("libvirtd"))
-    try:
+    with libvirtd_running(tmp_path_factory.mktemp("libvirtd")) as started:
         yield started
-    finally:
-        started.stop()
-        assert started.libvirtd.poll() is not None and started.virtlogd.poll() is not None
-
-
-def launch(state: Path, *args: str, timeout: float = 400) -> subprocess.CompletedProcess[str]:
-    """Run `supervm-launch --state-dir STATE args...` with a deadline."""
-    command = [sys.executable, "-m", "supervm.launcher", "--state-dir", str(state), *args]
-    try:
-        return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"{' '.join(command)} still running after {timeout} s: {exc.stderr!r}")
-
-
-def _processes_of(run_id: str) -> list[str]:
-    """Return the command lines that mention the run: QEMU, mpiexec, its launcher agents."""
-    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, timeout=30)
-    return [line for line in out.stdout.splitlines()
-            if f"svm-{run_id}-" in line or f"runs/{run_id}/" in line]
 
 
 def assert_nothing_left(state: Path, run: RunState) -> None:
@@ -85,7 +63,7 @@ def assert_nothing_left(state: Path, run: RunState) -> None:
     assert not Path("/sys/class/net", bridge_name(run.run_id)).exists()
     assert not run.run_dir(state).exists()
     assert not [p for p in QEMU_LOG_DIR.glob(f"svm-{run.run_id}-*")]
-    assert _processes_of(run.run_id) == []
+    assert processes_of(run.run_id) == []
 
 
 def test_sort_in_two_guests(libvirtd: object, tmp_path: Path) -> None:
@@ -212,4 +190,4 @@ def test_ephemeral_run_keeps_results_and_leaves_nothing(libvirtd: object,
     assert not (state / "runs").exists() or not any((state / "runs").iterdir())
     run_id = done.stderr.split("(run ")[1].split(")")[0]
     assert not Path("/sys/class/net", bridge_name(run_id)).exists()
-    assert _processes_of(run_id) == []
+    assert processes_of(run_id) == []

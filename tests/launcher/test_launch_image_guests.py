@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,8 +18,9 @@ from pathlib import Path
 import libvirt
 import numpy as np
 import pytest
+from real_guests import launch, libvirtd_running, processes_of
 
-from supervm.launcher import daemon, ssh
+from supervm.launcher import ssh
 from supervm.launcher.guests import QEMU_LOG_DIR, tagged_domains
 from supervm.launcher.state import RunState, bridge_name
 
@@ -55,14 +55,8 @@ if _why_not():
 @pytest.fixture(scope="module")
 def libvirtd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Use the libvirtd that answers, else start one for these tests and stop it by pid."""
-    if daemon.socket_ready():
+    with libvirtd_running(tmp_path_factory.mktemp("libvirtd")):
         yield None
-        return
-    started = daemon.start(log_dir=tmp_path_factory.mktemp("libvirtd"))
-    try:
-        yield None
-    finally:
-        started.stop()
 
 
 @pytest.fixture(scope="module")
@@ -74,21 +68,6 @@ def base_image() -> Path:
     path = Path(done.stdout.strip().splitlines()[-1])
     print(f"test image {path}: {time.monotonic() - started:.1f} s (cached if ~0)")
     return path
-
-
-def launch(state: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    """Run `supervm-launch --state-dir STATE args...` with a deadline."""
-    command = [sys.executable, "-m", "supervm.launcher", "--state-dir", str(state), *args]
-    try:
-        return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"{' '.join(command)} still running after {timeout} s: {exc.stderr!r}")
-
-
-def _processes_of(run_id: str) -> list[str]:
-    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, timeout=30)
-    return [line for line in out.stdout.splitlines()
-            if f"svm-{run_id}-" in line or f"runs/{run_id}/" in line]
 
 
 def _in_guest(run: RunState, address: str, command: str) -> str:
@@ -156,7 +135,7 @@ subnet = "10.78.0.0/24"
     assert not run.run_dir(state).exists()  # overlays, seeds, key pair, consoles
     assert all(not Path(p).exists() for g in run.guests for p in g.files)
     assert not list(QEMU_LOG_DIR.glob(f"svm-{run.run_id}-*"))
-    assert _processes_of(run.run_id) == []
+    assert processes_of(run.run_id) == []
     after = base_image.stat()
     assert (after.st_size, after.st_mtime_ns) == (base_stat.st_size, base_stat.st_mtime_ns)
     print(f"whole test: {time.monotonic() - started:.1f} s")

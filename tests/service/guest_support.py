@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from live import LiveService
+from real_guests import processes_of
 
 #: The subnet these tests own (other suites use 10.77/10.78): never used elsewhere at once.
 SUBNET = "10.79.0.0/24"
@@ -18,16 +18,13 @@ BOOT_DEADLINE_S = 300.0
 
 
 def why_not() -> str | None:
-    """Return why real guests cannot boot here, or None."""
-    from supervm.launcher import daemon
-
+    """Return why real guests cannot boot here, or None (the tests start libvirtd if needed)."""
     if os.geteuid() != 0:
         return "needs root (bridges, the system libvirtd)"
-    for path in ("/usr/bin/qemu-system-x86_64", "/bin/busybox", "/usr/sbin/qemu-ga"):
+    for path in ("/usr/sbin/libvirtd", "/usr/bin/qemu-system-x86_64", "/bin/busybox",
+                 "/usr/sbin/qemu-ga"):
         if not os.path.exists(path):
             return f"{path} missing: run scripts/system-packages.sh"
-    if not daemon.socket_ready():
-        return "no libvirtd answers on qemu:///system (the lead's shared one is not running)"
     return None
 
 
@@ -51,13 +48,6 @@ def wait_run(svc: LiveService, run_id: str, phases: tuple[str, ...] = ("ready", 
             return record
         time.sleep(1.0)
     pytest.fail(f"run {run_id} not in {phases} within {deadline_s} s: {record}")
-
-
-def processes_of(run_id: str) -> list[str]:
-    """Return the command lines that mention the run: QEMU, mpiexec, its agents."""
-    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, timeout=30)
-    return [line for line in out.stdout.splitlines()
-            if f"svm-{run_id}-" in line or f"runs/{run_id}/" in line]
 
 
 def assert_nothing_left(launch: Path, run_id: str) -> None:

@@ -25,6 +25,7 @@ from guest_support import (
     why_not,
 )
 from live import LiveService, live_service
+from real_guests import libvirtd_running
 
 pytestmark = [pytest.mark.guests, pytest.mark.timeout(1500)]
 
@@ -62,8 +63,8 @@ def booted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServi
     """Yield a live service with its own launcher state directory (cleaned up afterwards)."""
     root = tmp_path_factory.mktemp("vms")
     launch = root / "launch"
-    with live_service(root / "state", ranks=2,
-                      env={"SUPERVM_LAUNCH_STATE": str(launch)}) as svc:
+    with libvirtd_running(root / "libvirtd-log"), live_service(
+            root / "state", ranks=2, env={"SUPERVM_LAUNCH_STATE": str(launch)}) as svc:
         try:
             yield svc, launch
         finally:

@@ -1,0 +1,44 @@
+"""Helpers for the tests that boot real guests: libvirtd for the test, the CLI, leftovers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from supervm.launcher import daemon
+
+
+@contextmanager
+def libvirtd_running(log_dir: Path) -> Iterator[daemon.Daemons | None]:
+    """Use the libvirtd that answers, else start libvirtd and virtlogd and stop both by pid."""
+    if daemon.socket_ready():
+        yield None
+        return
+    log_dir.mkdir(parents=True, exist_ok=True)
+    started = daemon.start(log_dir=log_dir)
+    try:
+        yield started
+    finally:
+        started.stop()
+        assert started.libvirtd.poll() is not None and started.virtlogd.poll() is not None
+
+
+def launch(state: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """Run `supervm-launch --state-dir STATE args...` with a deadline."""
+    command = [sys.executable, "-m", "supervm.launcher", "--state-dir", str(state), *args]
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"{' '.join(command)} still running after {timeout} s: {exc.stderr!r}")
+
+
+def processes_of(run_id: str) -> list[str]:
+    """Return the command lines that mention the run: QEMU, mpiexec, its launcher agents."""
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, timeout=30)
+    return [line for line in out.stdout.splitlines()
+            if f"svm-{run_id}-" in line or f"runs/{run_id}/" in line]
