@@ -53,12 +53,20 @@ def counter_hands_out_each_item_once() -> None:
         if comm.Get_rank() == 0:
             assert everyone is not None
             assert sorted(i for part in everyone for i in part) == list(range(3000)), shared
-    # The window path renders the same pixels as the shared-memory one.
-    rendering._Counter = functools.partial(rendering._Counter, shared=False)  # type: ignore
-    image = dist.render(SCENES / "cornell.json", width=24, height=16, spp=1, tile=5)
+    # Rank 0's window with tiles gathered (ranks across nodes), and shared memory with each
+    # rank's own images (frames over the shared canvas's size): the same pixels.
+    local = supervm.render(SCENES / "cornell.json", width=24, height=16, spp=1)
+    shared_counter = rendering._Counter
+    rendering._Counter = functools.partial(shared_counter, shared=False)  # type: ignore
+    across_nodes = dist.render(SCENES / "cornell.json", width=24, height=16, spp=1, tile=5)
+    rendering._Counter = shared_counter  # type: ignore
+    rendering._SHARED_CANVAS_MAX_BYTES = 0
+    own_images = dist.render_frames(SCENES / "cornell.json", [0], width=24, height=16, spp=1,
+                                    tile=5)
     if comm.Get_rank() == 0:
-        local = supervm.render(SCENES / "cornell.json", width=24, height=16, spp=1)
-        assert image is not None and np.array_equal(image, local)
+        assert across_nodes is not None and np.array_equal(across_nodes, local)
+        assert np.array_equal(own_images.images[0], local)
+        assert sum(own_images.tiles_per_rank) == 5 * 4
     print(f"rank {comm.Get_rank()}: ok", flush=True)
 
 
