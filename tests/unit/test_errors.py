@@ -100,3 +100,13 @@ def test_histogram_too_many_bins_for_range() -> None:
 def test_ddof_must_be_a_number() -> None:
     with pytest.raises(TypeError, match="ddof"):
         supervm.var(np.ones(3), ddof="1")
+
+
+def test_fetch_add_returns_the_old_value_and_refuses_slots_outside() -> None:
+    from supervm import _core
+
+    counters = np.zeros(2, dtype=np.int64)
+    assert _core.fetch_add(counters, 1, 5) == 0 and _core.fetch_add(counters, 1, 2) == 5
+    assert counters.tolist() == [0, 7]
+    with pytest.raises(IndexError, match="slot 2 out of range for 2 counters"):
+        _core.fetch_add(counters, 2, 1)
