@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from supervm.launcher import daemon
+
+#: What a hostfs guest needs on this machine (scripts/system-packages.sh installs it).
+HOSTFS_TOOLS = ("/usr/sbin/libvirtd", "/usr/bin/qemu-system-x86_64", "/bin/busybox",
+                "/usr/sbin/qemu-ga")
+
+
+def why_guests_cannot_boot(tools: Iterable[str] = HOSTFS_TOOLS) -> str | None:
+    """Return why real guests cannot boot here (not root, a tool missing), or None."""
+    if os.geteuid() != 0:
+        return "needs root (bridges, libvirtd)"
+    for path in tools:
+        if not os.path.exists(path):
+            return f"{path} missing: run scripts/system-packages.sh"
+    return None
 
 
 @contextmanager

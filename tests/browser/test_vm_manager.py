@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from browser_support import DESKTOP, WAIT_MS, open_page, shot
 from live import LiveService, live_service
-from real_guests import libvirtd_running
+from real_guests import libvirtd_running, why_guests_cannot_boot
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "service"))
-from guest_support import assert_nothing_left, cleanup_runs, spec_body, wait_run, why_not
+from guest_support import assert_nothing_left, cleanup_runs, spec_body, wait_run
 
 pytestmark = [pytest.mark.guests, pytest.mark.timeout(900)]
 
@@ -29,7 +29,7 @@ BOOT_MS = 240_000
 def guest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveService, str, Path]]:
     """Yield a live service, the id of one ready guest made through POST /api/vms, and the
     launcher state directory; take everything down afterwards."""
-    reason = why_not()
+    reason = why_guests_cannot_boot()
     if reason:
         pytest.skip(reason)
     root = tmp_path_factory.mktemp("vm-manager")

@@ -7,7 +7,6 @@ each takes about a minute on two cores; they run in `make test` (marker `guests`
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 import libvirt
 import numpy as np
 import pytest
-from real_guests import launch, libvirtd_running, processes_of
+from real_guests import launch, libvirtd_running, processes_of, why_guests_cannot_boot
 
 from supervm.launcher import daemon
 from supervm.launcher.guests import QEMU_LOG_DIR, tagged_domains
@@ -31,18 +30,8 @@ SPEC = REPO / "launch" / "two-tcg.toml"
 libvirt.registerErrorHandler(lambda *_: None, None)
 
 
-def _why_not() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root (bridges, libvirtd)"
-    for path in ("/usr/sbin/libvirtd", "/usr/bin/qemu-system-x86_64", "/bin/busybox",
-                 "/usr/sbin/qemu-ga"):
-        if not os.path.exists(path):
-            return f"{path} missing: run scripts/system-packages.sh"
-    return None
-
-
-if _why_not():
-    pytest.skip(_why_not() or "", allow_module_level=True)
+if why_guests_cannot_boot():
+    pytest.skip(why_guests_cannot_boot() or "", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")

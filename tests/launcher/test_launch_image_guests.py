@@ -9,7 +9,6 @@ down. Marker `guests`: `make test` runs it.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from pathlib import Path
 import libvirt
 import numpy as np
 import pytest
-from real_guests import launch, libvirtd_running, processes_of
+from real_guests import launch, libvirtd_running, processes_of, why_guests_cannot_boot
 
 from supervm.launcher import ssh
 from supervm.launcher.guests import QEMU_LOG_DIR, tagged_domains
@@ -37,12 +36,11 @@ libvirt.registerErrorHandler(lambda *_: None, None)
 
 
 def _why_not() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root (bridges, libvirtd, debootstrap)"
-    for path in ("/usr/sbin/libvirtd", "/usr/bin/qemu-system-x86_64", "/usr/bin/qemu-img",
-                 "/usr/sbin/debootstrap", "/usr/bin/ssh"):
-        if not os.path.exists(path):
-            return f"{path} missing: run scripts/system-packages.sh"
+    missing = why_guests_cannot_boot(("/usr/sbin/libvirtd", "/usr/bin/qemu-system-x86_64",
+                                      "/usr/bin/qemu-img", "/usr/sbin/debootstrap",
+                                      "/usr/bin/ssh"))
+    if missing:
+        return missing
     if not list(Path("/boot").glob("initrd.img-*")):
         return "no /boot/initrd.img-*: image guests boot the host's kernel with its initrd"
     return None

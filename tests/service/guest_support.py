@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -15,17 +14,6 @@ from real_guests import processes_of
 SUBNET = "10.79.0.0/24"
 #: Seconds guests may take from POST /api/vms to ready under TCG on two busy cores.
 BOOT_DEADLINE_S = 300.0
-
-
-def why_not() -> str | None:
-    """Return why real guests cannot boot here, or None (the tests start libvirtd if needed)."""
-    if os.geteuid() != 0:
-        return "needs root (bridges, the system libvirtd)"
-    for path in ("/usr/sbin/libvirtd", "/usr/bin/qemu-system-x86_64", "/bin/busybox",
-                 "/usr/sbin/qemu-ga"):
-        if not os.path.exists(path):
-            return f"{path} missing: run scripts/system-packages.sh"
-    return None
 
 
 def spec_body(name: str, guests: int) -> dict[str, Any]:

@@ -22,15 +22,14 @@ from guest_support import (
     cleanup_runs,
     spec_body,
     wait_run,
-    why_not,
 )
 from live import LiveService, live_service
-from real_guests import libvirtd_running
+from real_guests import libvirtd_running, why_guests_cannot_boot
 
 pytestmark = [pytest.mark.guests, pytest.mark.timeout(1500)]
 
-if why_not():
-    pytest.skip(why_not() or "", allow_module_level=True)
+if why_guests_cannot_boot():
+    pytest.skip(why_guests_cannot_boot() or "", allow_module_level=True)
 
 
 class EventLog:
