@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMPS := $(VENV)/.stamps
 
-CORE_SOURCES := setup.py src/supervm/_core.pyx $(shell find csrc -name '*.cpp' -o -name '*.hpp')
+CORE_SOURCES := setup.py src/supervm/_core.pyx $(shell find csrc -name '*.cpp' -o -name '*.hpp' -o -name '*.inc')
 
 .PHONY: setup build test lint run bench clean
 

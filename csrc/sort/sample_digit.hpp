@@ -27,16 +27,21 @@ unsigned msd_bits(std::size_t n) {
 
 // Whether the plain digit of `bits` bits from the top varying bit `hi` (coarse counts ctot
 // of the bins at `cshift`) is badly skewed: over 1/kSkewShare of the n items would sit in
-// buckets partitioned again on all nt threads (or by one thread while the others idle).
-// Many moderate buckets (floats of many magnitudes) are left to the plain digit: their
-// second pass runs per bucket, mostly in cache, and costs less than the extra read and
-// table lookups (measured). A skewed digit is worth a wider one, or equal-count buckets.
+// buckets too big to sort well. On several threads those are the buckets partitioned again
+// on all of them (or by one thread while the others idle); many moderate buckets (floats of
+// many magnitudes) are left to the plain digit there: their second pass runs per bucket,
+// mostly in cache, and costs less than the extra read and table lookups (measured). One
+// thread (a rank) partitions every bucket over twice the in-cache size again on its own,
+// from memory: there a wider digit or equal-count buckets win (measured, 50M on one
+// thread: normal float32 ~970-1020 -> ~780-870 ms, uniform [0, 1) float64 ~1260-1300 ->
+// ~960-1200 ms, float64 spread over 70 octaves ~1240-1450 -> ~1130 ms).
 template <class Item>
 bool plain_digit_is_skewed(const std::size_t* ctot, std::size_t ncb, unsigned cshift,
                            unsigned hi, unsigned lowest, unsigned bits, std::size_t n,
                            std::size_t nt) {
     std::size_t nb = std::size_t(1) << bits;
-    std::size_t limit = std::max(2 * std::max(n / nb, bucket_items<Item>()), n / (4 * nt));
+    std::size_t limit = 2 * std::max(n / nb, bucket_items<Item>());
+    if (nt > 1) limit = std::max(limit, n / (4 * nt));
     return skewed_items(ctot, ncb, hi + 1 - bits - cshift, nb, limit) > n / kSkewShare &&
            cshift > lowest;
 }

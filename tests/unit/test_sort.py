@@ -114,3 +114,26 @@ def test_a_first_digit_guessed_from_a_sample_is_checked_against_every_item(
     for threads in (1, None):
         np.testing.assert_array_equal(supervm.sort(a, threads=threads), np.sort(a))
     np.testing.assert_array_equal(supervm.argsort(a), np.argsort(a, kind="stable"))
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("dtype", [np.dtype(np.float32), np.dtype(np.float64)], ids=str)
+@pytest.mark.parametrize("shape", ["normal", "unit-uniform", "many-octaves"])
+def test_one_thread_sorts_skewed_floats_through_wide_or_equal_count_buckets(
+    dtype: np.dtype, shape: str,
+) -> None:
+    # One thread (a rank) judges skew by the in-cache bucket size, not by the threads'
+    # share: these inputs take the wide digit or the equal-count table there, at sizes on
+    # both sides of the sampled first digit.
+    rng = np.random.default_rng(17)
+    for n in (1_000_000, 5_000_000):
+        if shape == "normal":
+            a = rng.standard_normal(n)
+        elif shape == "unit-uniform":
+            a = rng.random(n)
+        else:
+            a = np.exp(rng.uniform(-25, 25, n))
+        a = a.astype(dtype)
+        np.testing.assert_array_equal(supervm.sort(a, threads=1), np.sort(a))
+        np.testing.assert_array_equal(supervm.argsort(a, threads=1),
+                                      np.argsort(a, kind="stable"))
