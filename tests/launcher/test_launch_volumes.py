@@ -67,6 +67,9 @@ def test_pool_names_carry_the_run_id() -> None:
     assert volumes.run_of_pool("supervm-0badcafe") == "0badcafe"
     for other in ("default", "supervm-", "supervm-images", "supervm-0BADCAFE", "svm-0badcafe"):
         assert volumes.run_of_pool(other) is None
+    # Messages and timings name the host, never the key file in the URI's query.
+    assert volumes.host_of("qemu+ssh://root@far:2222/system?keyfile=/k") == "root@far:2222"
+    assert volumes.host_of("test:///default") == "test:///default"
 
 
 def test_libvirt_takes_the_pool_and_an_overlay_on_a_base(held: libvirt.virConnect) -> None:

@@ -67,10 +67,11 @@ def _uploaded(pool: libvirt.virStoragePool, name: str, source: Path, stack: Undo
               run: RunState, log: Callable[[str], None]) -> str:
     """Upload `source` as raw volume `name` (its bytes as they are); return its path."""
     vol = volumes.create_volume(pool, Volume(name, source.stat().st_size), stack)
-    log(f"upload {source} ({source.stat().st_size >> 20} MiB) to {vol.path()} "
-        f"on {pool.connect().getURI()}")
+    host = volumes.host_of(pool.connect().getURI())
+    log(f"upload {source} ({source.stat().st_size >> 20} MiB) to {vol.path()} on {host}")
     seconds = volumes.upload(vol, source, log=log)
-    run.timings[f"upload_s:{pool.connect().getURI()}:{name}"] = round(seconds, 2)
+    log(f"uploaded {source.name} to {host} in {seconds:.1f} s")
+    run.timings[f"upload_s:{host}:{name}"] = round(seconds, 2)
     return vol.path()
 
 

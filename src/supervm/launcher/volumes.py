@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import libvirt
 
@@ -46,6 +47,11 @@ def run_of_pool(name: str) -> str | None:
     if name == run_id or len(run_id) != 8 or any(c not in "0123456789abcdef" for c in run_id):
         return None
     return run_id
+
+
+def host_of(uri: str) -> str:
+    """Return the host part of a libvirt URI for messages (no key file paths), else the URI."""
+    return urlsplit(uri).netloc or uri
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
@@ -182,8 +188,8 @@ def upload(vol: libvirt.virStorageVol, source: Path, deadline_s: float = UPLOAD_
                                   "deadline")
             if now - sent[1] >= _PROGRESS_EVERY_S:
                 sent[1] = now
-                log(f"upload {source.name} -> {conn.getURI()}: {sent[0] >> 20}/{size >> 20} "
-                    f"MiB in {now - started:.0f} s")
+                log(f"upload {source.name} to {host_of(conn.getURI())}: {sent[0] >> 20}/"
+                    f"{size >> 20} MiB in {now - started:.0f} s")
             block = data.read(nbytes)
             sent[0] += len(block)
             return block
