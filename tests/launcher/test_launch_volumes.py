@@ -99,6 +99,73 @@ def test_the_test_driver_cannot_upload(held: libvirt.virConnect, tmp_path: Path)
         assert stack.unwind() == []
 
 
+class _Stream:
+    """A blocking stream that keeps what is sent (libvirt's own sendAll drives it)."""
+
+    sendAll = libvirt.virStream.sendAll  # noqa: N815 - libvirt's name
+
+    def __init__(self) -> None:
+        self.got, self.finished, self.aborted = bytearray(), False, False
+
+    def send(self, data: bytes) -> int:
+        self.got += data
+        return len(data)
+
+    def finish(self) -> None:
+        self.finished = True
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+class _Vol:
+    """A volume on a host that takes uploads (the test driver's do not)."""
+
+    def __init__(self) -> None:
+        self.stream = _Stream()
+        self.asked: tuple[int, int] | None = None
+
+    def connect(self) -> object:
+        vol = self
+
+        class Conn:
+            def getURI(self) -> str:  # noqa: N802 - libvirt's name
+                return "qemu+ssh://root@far/system?keyfile=/secret/key"
+
+            def newStream(self, flags: int) -> _Stream:  # noqa: N802 - libvirt's name
+                return vol.stream
+
+        return Conn()
+
+    def path(self) -> str:
+        return "/srv/pools/supervm-0badcafe/base"
+
+    def upload(self, stream: _Stream, offset: int, length: int, flags: int) -> None:
+        self.asked = (offset, length)
+
+
+def test_upload_sends_the_whole_file_and_logs_progress(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    source = tmp_path / "base.qcow2"
+    source.write_bytes(os.urandom(300_000))  # several of sendAll's 256 KiB chunks
+    monkeypatch.setattr(volumes, "_PROGRESS_EVERY_S", 0.0)
+    vol, lines = _Vol(), []
+    seconds = volumes.upload(vol, source, log=lines.append)  # type: ignore[arg-type]
+    assert vol.asked == (0, 300_000) and bytes(vol.stream.got) == source.read_bytes()
+    assert vol.stream.finished and not vol.stream.aborted and seconds >= 0
+    assert lines and all(line.startswith("upload base.qcow2 to root@far: ") for line in lines)
+
+
+def test_upload_stops_at_its_deadline(tmp_path: Path) -> None:
+    source = tmp_path / "base.qcow2"
+    source.write_bytes(b"x" * 1000)
+    vol = _Vol()
+    with pytest.raises(VolumeError, match=r"upload of .*base\.qcow2 .*0/1000 bytes after the "
+                                          r"0 s deadline"):
+        volumes.upload(vol, source, deadline_s=0)  # type: ignore[arg-type]
+    assert vol.stream.aborted and not vol.stream.finished
+
+
 # --- every step undone, with faults injected ------------------------------------------------
 
 def _fail(*_: object, **__: object) -> None:
