@@ -42,6 +42,13 @@ def test_shipped_image_spec_loads() -> None:
     assert spec.network.subnet == "10.78.0.0/24"
 
 
+def test_shipped_remote_image_spec_loads() -> None:
+    spec = load_spec(REPO / "launch" / "image-remote.toml")
+    assert spec.kind == "image" and spec.image is not None and spec.image.base
+    assert not spec.hosts[0].is_local() and spec.network.bridge == "br0"
+    assert spec.rank_launcher() == "ssh" and spec.hosts[0].accel == "tcg"
+
+
 def test_launcher_defaults_follow_the_kind() -> None:
     assert parse_spec({}).rank_launcher() == "agent"
     assert parse_spec(_image()).rank_launcher() == "ssh"
