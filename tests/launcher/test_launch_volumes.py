@@ -375,6 +375,10 @@ def test_a_guest_added_to_a_remote_run_uses_the_same_pool(
         assert [p for p, _ in remote_here[uploads:]] == [f"{pool}/svm-0000cafe-g1-seed.iso"]
         assert f"<path>{pool}/base</path>" in held.storageVolLookupByPath(
             added.volumes[0]).XMLDesc(0)
+        # A restart empties the console volume (the last boot's ready marker must go).
+        assert fleet.stop_guest(run, state, added.name, deadline_s=0.1).startswith("destroyed")
+        fleet.start_guest(run, state, added.name)
+        assert held.storageVolLookupByPath(added.console).info()[1] == 0
         assert fleet.remove_guest(run, state, added.name) == []
         names = {v.name() for v in held.storagePoolLookupByName("supervm-0000cafe")
                  .listAllVolumes(0)}

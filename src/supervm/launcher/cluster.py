@@ -148,7 +148,7 @@ def down(run: RunState, state_dir: Path) -> list[str]:
         stack.push(f"close libvirt connection {uri}", conn.close)
         if uri in run.pools:  # after the domains (the stack runs newest first)
             name = run.pools[uri]
-            stack.push(f"remove pool {name} on {uri}",
+            stack.push(f"remove pool {name} on {volumes.host_of(uri)}",
                        lambda c=conn, n=name: volumes.remove_pool(c, n))
         for guest in mine:
             stack.push(f"remove domain {guest.name}", _undo_domain(conn, guest.name))

@@ -139,7 +139,7 @@ def remove_guest(run: RunState, state_dir: Path, name: str) -> list[str]:
     for path in guest.files:  # an image guest's overlay and seed, once its domain is gone
         stack.push(f"remove {path}", lambda p=Path(path): p.unlink(missing_ok=True))
     for path in guest.volumes:  # a remote guest's overlay, seed and console on its host
-        stack.push(f"delete volume {path} on {uri}",
+        stack.push(f"delete volume {path} on {volumes.host_of(uri)}",
                    lambda p=path: conn.storageVolLookupByPath(p).delete(0))
     stack.push(f"remove domain {name}", lambda: (guests.remove_domain(conn, name),
                                                  guests.remove_qemu_log(name)))

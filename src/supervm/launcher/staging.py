@@ -9,6 +9,7 @@ stream through ssh with the run's own key, under one deadline.
 from __future__ import annotations
 
 import shlex
+import signal
 import subprocess
 import tempfile
 import time
@@ -47,10 +48,11 @@ def _pipe(producer: list[str], consumer: list[str], end: float, what: str) -> No
             for process, err in ((first, err1), (second, err2)):
                 err.seek(0)
                 text = err.read().decode(errors="replace").strip()
-                if process.returncode:
+                # A writer whose reader died gets SIGPIPE: the reader's error is the story.
+                if process.returncode and process.returncode != -signal.SIGPIPE:
                     messages.append(f"{process.args[0]} exit {process.returncode}"
                                     + (f": {text}" if text else ""))
-            raise StagingError(f"{what}: " + "; ".join(messages))
+            raise StagingError(f"{what}: " + ("; ".join(messages) or "broken pipe"))
 
 
 def push(guests: list[GuestState], key: Path, directory: Path,
