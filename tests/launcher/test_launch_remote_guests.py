@@ -46,6 +46,7 @@ pytestmark = [pytest.mark.guests, pytest.mark.timeout(1800)]
 BRIDGE = "svmrem80"  # the test's own, not the `svb` prefix runs use for theirs
 SUBNET, HOST_IP = "10.80.0.0/24", "10.80.0.1"
 RANKS = 2
+POOL_PARENT = Path("/var/lib/libvirt/images")  # image.pool_dir's default
 
 libvirt.registerErrorHandler(lambda *_: None, None)
 
@@ -127,6 +128,8 @@ subnet = "{SUBNET}"
     (tmp_path / "job.json").write_text(json.dumps(
         {"kind": "sort", "input": {"npy": str(tmp_path / "data.npy")}}))
     before = _pools("qemu:///system")
+    # libvirt makes the pool's parent if missing; the test removes it then, once empty.
+    images_made = not POOL_PARENT.exists()
     started = time.monotonic()
     up = launch(state, "up", str(spec), "--deadline", "900")
     assert up.returncode == 0, up.stderr
@@ -136,7 +139,7 @@ subnet = "{SUBNET}"
         print(f"up to ready: {run.timings['up_to_ready_s']:.1f} s (wall "
               f"{time.monotonic() - started:.1f} s); uploads {uploads}; stages {run.timings}")
         (guest,) = run.guests
-        pool = f"/var/lib/libvirt/images/supervm-{run.run_id}"
+        pool = f"{POOL_PARENT}/supervm-{run.run_id}"
         assert run.pools == {remote.uri: f"supervm-{run.run_id}"}
         assert guest.remote and guest.uri == remote.uri
         assert guest.volumes == [f"{pool}/{guest.name}.qcow2", f"{pool}/{guest.name}-seed.iso",
@@ -176,6 +179,8 @@ subnet = "{SUBNET}"
         conn.close()
     assert _pools("qemu:///system") == before == []
     assert not Path(pool).exists()
+    if images_made:
+        POOL_PARENT.rmdir()
     assert not run.run_dir(state).exists()
     assert not list(QEMU_LOG_DIR.glob(f"svm-{run.run_id}-*"))
     assert processes_of(run.run_id) == []
