@@ -6,12 +6,14 @@ set -euo pipefail
 # software emulation, the libvirt daemon and headers (libvirt-python builds against them), a
 # guest kernel, busybox and cpio for the hostfs initramfs, and the guest agent; chromium: the
 # browser tests drive Debian's build through Playwright (never `playwright install`);
-# debootstrap builds the image kind's test image (scripts/build-test-image.sh) and
-# openssh-client is the ssh rank launcher.
+# debootstrap builds the image kind's test image (scripts/build-test-image.sh),
+# openssh-client is the ssh rank launcher, and openssh-server lets the remote-host test
+# reach this machine's libvirtd over ssh on loopback (it starts its own sshd; never the
+# system's).
 packages=(g++ make pkg-config libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu
           libvirt-clients qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio
           qemu-guest-agent iproute2 zstd xz-utils chromium fonts-dejavu-core
-          debootstrap openssh-client)
+          debootstrap openssh-client openssh-server)
 
 missing=()
 for pkg in "${packages[@]}"; do

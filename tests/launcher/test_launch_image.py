@@ -15,7 +15,7 @@ import pytest
 from supervm.launcher import cli, cloudinit, cluster, fleet, guests, image, mpi, ssh
 from supervm.launcher.cloudinit import GuestSeed, Share
 from supervm.launcher.domain_xml import KernelBoot, read_tag
-from supervm.launcher.spec import SpecError, load_spec, parse_spec
+from supervm.launcher.spec import SpecError, is_local_uri, load_spec, parse_spec
 from supervm.launcher.state import RunState, list_runs
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -42,6 +42,13 @@ def test_shipped_image_spec_loads() -> None:
     assert spec.network.subnet == "10.78.0.0/24"
 
 
+def test_shipped_remote_image_spec_loads() -> None:
+    spec = load_spec(REPO / "launch" / "image-remote.toml")
+    assert spec.kind == "image" and spec.image is not None and spec.image.base
+    assert not spec.hosts[0].is_local() and spec.network.bridge == "br0"
+    assert spec.rank_launcher() == "ssh" and spec.hosts[0].accel == "tcg"
+
+
 def test_launcher_defaults_follow_the_kind() -> None:
     assert parse_spec({}).rank_launcher() == "agent"
     assert parse_spec(_image()).rank_launcher() == "ssh"
@@ -54,7 +61,7 @@ def test_launcher_defaults_follow_the_kind() -> None:
     ({**_image(), "kernel": "/boot/vmlinuz"}, "kernel", "image.kernel"),
     ({"launcher": "ssh"}, "launcher", "hostfs guests run no sshd"),
     ({"launcher": "rsh"}, "launcher", "agent"),
-    ({"kind": "image", "image": {}}, "image.base", "Field required"),
+    ({"kind": "image", "image": {}}, "image.base", "is local and needs a base image"),
     (_image(base_format="vmdk"), "image.base_format", "qcow2"),
     (_image(disk_gib=0), "image.disk_gib", "greater than"),
     (_image(ssh_key=""), "image.ssh_key", "file path"),
@@ -62,8 +69,20 @@ def test_launcher_defaults_follow_the_kind() -> None:
     (_image(shares=["/usr"]), "image.shares", "system directory"),
     (_image(surprise=1), "image.surprise", "Extra inputs"),
     ({"hosts": [{}, {"uri": "qemu+ssh://far/system"}]}, "network.bridge", "remote"),
+    ({**_image(), "launcher": "agent", "network": {"bridge": "br0"},
+      "hosts": [{"uri": "qemu+ssh://far/system", "accel": "tcg"}]}, "launcher",
+     "need launcher = \"ssh\""),
     ({**_image(), "network": {"bridge": "br0"},
-      "hosts": [{"uri": "qemu+ssh://far/system"}]}, "hosts.0.uri", "not supported yet"),
+      "hosts": [{"uri": "qemu+ssh://far/system"}]}, "hosts.0.accel", "say kvm or tcg"),
+    (_image(remote_base="/srv/base.qcow2"), "image.remote_base", "only for remote hosts"),
+    (_image(remote_base="base.qcow2"), "image.remote_base", "absolute path"),
+    (_image(pool_dir="images"), "image.pool_dir", "absolute path"),
+    ({"kind": "image", "image": {}, "network": {"bridge": "br0"},
+      "hosts": [{"uri": "qemu+ssh://far/system", "accel": "tcg"}]}, "image.base",
+     "or image.remote_base"),
+    ({"kind": "image", "image": {"remote_base": "/srv/b.qcow2"}, "network": {"bridge": "br0"},
+      "hosts": [{"guests": 1}, {"uri": "qemu+ssh://far/system", "accel": "tcg"}]},
+     "image.base", "host 0 (qemu:///system) is local"),
 ])
 def test_bad_new_field_is_named(data: dict[str, object], field: str, words: str) -> None:
     with pytest.raises(SpecError) as caught:
@@ -76,6 +95,24 @@ def test_remote_hostfs_host_with_a_named_bridge_is_accepted() -> None:
     spec = parse_spec({"network": {"bridge": "br0"},
                        "hosts": [{"guests": 1}, {"uri": "qemu+ssh://far/system", "guests": 2}]})
     assert [h.is_local() for h in spec.hosts] == [True, False]
+
+
+def test_remote_image_host_is_accepted_with_ssh_a_bridge_and_an_accel() -> None:
+    spec = parse_spec({"kind": "image", "image": {"remote_base": "/srv/base.qcow2"},
+                       "network": {"bridge": "br0"},
+                       "hosts": [{"uri": "qemu+ssh://root@far/system", "accel": "tcg"}]})
+    assert spec.rank_launcher() == "ssh" and spec.image is not None
+    assert spec.image.base is None and spec.image.pool_dir == "/var/lib/libvirt/images"
+
+
+@pytest.mark.parametrize(("uri", "local"), [
+    ("qemu:///system", True), ("qemu+unix:///system", True), ("test:///default", True),
+    ("qemu://localhost/system", True), ("qemu+ssh://far/system", False),
+    # A network transport is remote even on loopback: nothing is shared through files.
+    ("qemu+ssh://root@127.0.0.1:2222/system?keyfile=/k", False),
+    ("qemu+tcp://localhost/system", False)])
+def test_which_uris_are_local(uri: str, local: bool) -> None:
+    assert is_local_uri(uri) is local
 
 
 def test_addresses_run_across_hosts_in_order() -> None:

@@ -17,7 +17,13 @@ from pathlib import Path
 import libvirt
 import numpy as np
 import pytest
-from real_guests import launch, libvirtd_running, processes_of, why_guests_cannot_boot
+from real_guests import (
+    build_test_image,
+    launch,
+    libvirtd_running,
+    processes_of,
+    why_guests_cannot_boot,
+)
 
 from supervm.launcher import ssh
 from supervm.launcher.guests import QEMU_LOG_DIR, tagged_domains
@@ -25,8 +31,6 @@ from supervm.launcher.state import RunState, bridge_name
 
 pytestmark = [pytest.mark.guests, pytest.mark.timeout(1800)]
 
-REPO = Path(__file__).parents[2]
-BUILD = REPO / "scripts" / "build-test-image.sh"
 #: One guest with two ranks: two guests' boot (cloud-init under emulation) took 407 s here
 #: under load, one 206 s; see the README's measurements.
 GUESTS = 1
@@ -60,12 +64,7 @@ def libvirtd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 @pytest.fixture(scope="module")
 def base_image() -> Path:
     """The test cloud image: built once, then taken from the cache."""
-    started = time.monotonic()
-    done = subprocess.run(["bash", str(BUILD)], capture_output=True, text=True, timeout=1500)
-    assert done.returncode == 0, done.stderr[-3000:]
-    path = Path(done.stdout.strip().splitlines()[-1])
-    print(f"test image {path}: {time.monotonic() - started:.1f} s (cached if ~0)")
-    return path
+    return build_test_image()
 
 
 def _in_guest(run: RunState, address: str, command: str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import libvirt
 
-from supervm.launcher import accel, guests, network
+from supervm.launcher import accel, guests, network, volumes
 from supervm.launcher.hostfs import HostfsBuilder
 from supervm.launcher.image import ImageBuilder
 from supervm.launcher.spec import ClusterSpec
@@ -85,12 +85,10 @@ def up(spec: ClusterSpec, state_dir: Path, deadline_s: float = 120.0,
             conn = conns[host.uri]
             plan = guests.GuestPlan(index, domain_name(run.run_id, index), address, run.prefix,
                                     host.vcpus, host.memory_mib, run_dir / f"console-g{index}.log")
-            domain, files = builder.domain(plan, run, accels[host_of[index]], stack)
-            run.guests.append(GuestState(plan.name, address, str(plan.console), host.vcpus,
-                                         host.memory_mib, uri=host.uri,
-                                         accel=accels[host_of[index]], files=files))
+            built = builder.domain(plan, run, accels[host_of[index]], stack, conn, host.uri)
+            run.guests.append(guest_state(plan, built, host.uri, accels[host_of[index]]))
             run.save(state_dir, "files")  # the guest's files are named before its domain
-            dom = guests.define(conn, domain)
+            dom = guests.define(conn, built.domain)
             stack.push(f"undefine {plan.name}", _undo_domain(conn, plan.name))
             run.save(state_dir, "defined")
             dom.create()
@@ -114,6 +112,14 @@ def up(spec: ClusterSpec, state_dir: Path, deadline_s: float = 120.0,
     return run
 
 
+def guest_state(plan: guests.GuestPlan, built: guests.GuestBuild, uri: str,
+                accel_: str) -> GuestState:
+    """Return the state of a guest about to be defined from `built`."""
+    return GuestState(plan.name, plan.address, built.console or str(plan.console), plan.vcpus,
+                      plan.memory_mib, uri=uri, accel=accel_, files=built.files,
+                      remote=built.remote, volumes=built.volumes)
+
+
 def _undo_domain(conn: libvirt.virConnect, name: str) -> object:
     def undo() -> None:
         guests.remove_domain(conn, name)
@@ -128,7 +134,7 @@ def down(run: RunState, state_dir: Path) -> list[str]:
                lambda: shutil.rmtree(run.run_dir(state_dir), ignore_errors=True))
     if run.bridge_owned and run.bridge:
         stack.push(f"delete bridge {run.bridge}", lambda: network.delete_bridge(run.bridge))
-    for guest in run.guests:  # overlays and seeds live in the run dir; named for clarity
+    for guest in run.guests:  # local overlays and seeds live in the run dir; named for clarity
         for path in guest.files:
             stack.push(f"remove {path}", lambda p=Path(path): p.unlink(missing_ok=True))
     for uri in run.uris():
@@ -140,6 +146,10 @@ def down(run: RunState, state_dir: Path) -> list[str]:
                                   f"{exc.get_error_message()}")
             continue
         stack.push(f"close libvirt connection {uri}", conn.close)
+        if uri in run.pools:  # after the domains (the stack runs newest first)
+            name = run.pools[uri]
+            stack.push(f"remove pool {name} on {volumes.host_of(uri)}",
+                       lambda c=conn, n=name: volumes.remove_pool(c, n))
         for guest in mine:
             stack.push(f"remove domain {guest.name}", _undo_domain(conn, guest.name))
         # A crash between define and the state save can leave a tagged domain unlisted.
@@ -169,7 +179,7 @@ def run_is_gone(state_dir: Path, run_id: str) -> bool:
 
 
 def gc(state_dir: Path, uri: str) -> list[str]:
-    """Remove the domains, bridges and directories of runs that are gone; return what went.
+    """Remove the domains, pools, bridges and directories of runs that are gone; return them.
 
     Bridges are found through run states (saved before a bridge is made), never by name
     alone: another state directory's live run may use the same prefix.
@@ -192,6 +202,11 @@ def gc(state_dir: Path, uri: str) -> list[str]:
                     guests.remove_domain(conn, name)
                     guests.remove_qemu_log(name)
                     removed.append(f"domain {name}")
+            # Pools after domains: a running guest keeps its disks open.
+            for name, run_id in volumes.tagged_pools(conn).items():
+                if run_is_gone(state_dir, run_id):
+                    volumes.remove_pool(conn, name)
+                    removed.append(f"pool {name} on {each}")
         finally:
             conn.close()
     return removed

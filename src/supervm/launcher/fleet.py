@@ -13,7 +13,7 @@ from pathlib import Path
 
 import libvirt
 
-from supervm.launcher import agent, cluster, guests
+from supervm.launcher import agent, cluster, guests, volumes
 from supervm.launcher.spec import ClusterSpec
 from supervm.launcher.state import GuestState, RunState, domain_name
 from supervm.launcher.undo import UndoStack, undo_on_failure
@@ -85,13 +85,12 @@ def add_guests(run: RunState, state_dir: Path, count: int,
             name = domain_name(run.run_id, index)
             plan = guests.GuestPlan(index, name, address, run.prefix, host.vcpus,
                                     host.memory_mib, run_dir / f"console-g{index}.log")
-            domain, files = builder.domain(plan, run, run.accel, stack)
-            guest = GuestState(name, address, str(plan.console), host.vcpus, host.memory_mib,
-                               uri=host.uri, accel=run.accel, files=files)
+            built = builder.domain(plan, run, run.accel, stack, conn, host.uri)
+            guest = cluster.guest_state(plan, built, host.uri, run.accel)
             run.guests.append(guest)
             added.append(guest)
             run.save(state_dir)  # its files are named before its domain exists
-            dom = guests.define(conn, domain)
+            dom = guests.define(conn, built.domain)
             stack.push(f"undefine {name}", _forget(run, state_dir, conn, name))
             dom.create()
             guest.state = "started"
@@ -134,9 +133,14 @@ def remove_guest(run: RunState, state_dir: Path, name: str) -> list[str]:
     except libvirt.libvirtError as exc:
         return [f"connect {uri} to remove {name}: {exc.get_error_message()}"]
     stack.push("close libvirt connection", conn.close)
-    stack.push(f"remove console of {name}", lambda: Path(guest.console).unlink(missing_ok=True))
+    if not guest.remote:  # a remote guest's console is one of its volumes
+        stack.push(f"remove console of {name}",
+                   lambda: Path(guest.console).unlink(missing_ok=True))
     for path in guest.files:  # an image guest's overlay and seed, once its domain is gone
         stack.push(f"remove {path}", lambda p=Path(path): p.unlink(missing_ok=True))
+    for path in guest.volumes:  # a remote guest's overlay, seed and console on its host
+        stack.push(f"delete volume {path} on {volumes.host_of(uri)}",
+                   lambda p=path: conn.storageVolLookupByPath(p).delete(0))
     stack.push(f"remove domain {name}", lambda: (guests.remove_domain(conn, name),
                                                  guests.remove_qemu_log(name)))
     failures = stack.unwind()
@@ -193,8 +197,11 @@ def start_guest(run: RunState, state_dir: Path, name: str, deadline_s: float = 2
         if dom.isActive():
             raise FleetError(f"guest {name} is already running")
         # The console log keeps the last boot's ready marker: start from an empty one.
-        with contextlib.suppress(OSError):
-            Path(guest.console).write_bytes(b"")
+        if guest.remote:
+            volumes.empty(conn, guest.console)
+        else:
+            with contextlib.suppress(OSError):
+                Path(guest.console).write_bytes(b"")
         dom.create()
         guest.state = "started"
         run.save(state_dir)

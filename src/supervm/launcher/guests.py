@@ -6,12 +6,12 @@ import contextlib
 import socket
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import libvirt
 
-from supervm.launcher import agent
+from supervm.launcher import agent, volumes
 from supervm.launcher.domain_xml import (
     AgentChannel,
     BridgeInterface,
@@ -54,6 +54,21 @@ class GuestPlan:
     console: Path
 
 
+@dataclass(frozen=True)
+class GuestBuild:
+    """What a builder made for one guest: its domain, and what to record in its state."""
+
+    domain: Domain
+    files: list[str] = field(default_factory=list)  # on this machine
+    volumes: list[str] = field(default_factory=list)  # on the guest's host (remote guests)
+    console: str | None = None  # where its console is, when not the plan's local file
+
+    @property
+    def remote(self) -> bool:
+        """Return whether the guest's disks are volumes on its (remote) host."""
+        return bool(self.volumes)
+
+
 def domain_for(plan: GuestPlan, run_id: str, accel: str, kernel: str, initrd: str,
                bridge: str, work_dir: str) -> Domain:
     """Return the typed definition of a hostfs guest."""
@@ -85,6 +100,27 @@ def console_tail(path: Path, lines: int = 15) -> str:
         text = path.read_text(errors="replace")
     except OSError:
         return "(no console output)"
+    return "\n".join(text.splitlines()[-lines:]) or "(no console output)"
+
+
+def read_console(conn: libvirt.virConnect, guest: GuestState) -> str:
+    """Return a guest's console log so far: the local file, or its volume on a remote host."""
+    if not guest.remote:
+        try:
+            return Path(guest.console).read_text(errors="replace")
+        except OSError:
+            return ""
+    try:
+        return volumes.read_file(conn, guest.console).decode(errors="replace")
+    except libvirt.libvirtError:
+        return ""
+
+
+def guest_console_tail(conn: libvirt.virConnect, guest: GuestState, lines: int = 15) -> str:
+    """Return the last lines of a guest's console, wherever it is."""
+    if not guest.remote:
+        return console_tail(Path(guest.console), lines)
+    text = read_console(conn, guest)
     return "\n".join(text.splitlines()[-lines:]) or "(no console output)"
 
 
@@ -165,10 +201,11 @@ def _wait(conn: libvirt.virConnect, guests: list[GuestState], host_ip: str, dead
         while len(ready_at) < len(guests):
             if time.monotonic() > end:
                 late = next(g for g in guests if g.name not in ready_at)
+                tail = guest_console_tail(conns.get(late.name, conn), late)
                 raise ReadinessError(
                     f"guest {late.name} ({late.address}) not ready after {deadline_s:g} s: "
                     f"stalled at stage '{stages[stage[late.name]]}'; console tail "
-                    f"({late.console}):\n{console_tail(Path(late.console))}")
+                    f"({late.console}):\n{tail}")
             for guest in guests:
                 if guest.name in ready_at:
                     continue
@@ -196,16 +233,13 @@ def _advance(conn: libvirt.virConnect, guest: GuestState, stage: dict[str, int],
     # powered off, destroyed), and waiting on would only spend the deadline.
     if dom is None or not dom.isActive():
         raise ReadinessError(f"guest {guest.name} ({guest.address}) stopped while booting; "
-                             f"console tail:\n{console_tail(Path(guest.console))}")
+                             f"console tail:\n{guest_console_tail(conn, guest)}")
     while stage[guest.name] < len(stages):
         current = stages[stage[guest.name]]
         if current == "domain running":
             done = dom.isActive() == 1
         elif current == "console marker":
-            try:
-                done = READY_MARKER in Path(guest.console).read_text(errors="replace")
-            except OSError:
-                done = False
+            done = _console_ready(conn, guest)
         elif current == "agent ping":
             done = agent.ping(dom, 1)
         elif current == SSH_STAGE:
@@ -229,6 +263,21 @@ def _probe_mpi(dom: libvirt.virDomain, name: str, pending: dict[str, int], host_
         return False
     del pending[name]
     return agent.result_of(reply).exitcode == 0
+
+
+#: When each remote guest's console was last read (monotonic seconds).
+_last_console_read: dict[str, float] = {}
+#: Seconds between two reads of a remote guest's console (each one is a libvirt download).
+_REMOTE_CONSOLE_EVERY_S = 2.0
+
+
+def _console_ready(conn: libvirt.virConnect, guest: GuestState) -> bool:
+    """Return whether the guest's console shows the ready marker."""
+    if guest.remote:
+        if time.monotonic() - _last_console_read.get(guest.name, 0.0) < _REMOTE_CONSOLE_EVERY_S:
+            return False
+        _last_console_read[guest.name] = time.monotonic()
+    return READY_MARKER in read_console(conn, guest)
 
 
 #: When each guest's last ssh login attempt started (monotonic seconds).

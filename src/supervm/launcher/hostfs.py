@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import libvirt
+
 from supervm.launcher import guests
-from supervm.launcher.domain_xml import Domain
 from supervm.launcher.initramfs import build_initramfs, find_kernel
 from supervm.launcher.spec import ClusterSpec
 from supervm.launcher.state import RunState
@@ -26,8 +27,8 @@ class HostfsBuilder:
     def resume(self, run: RunState, run_dir: Path) -> None:
         """Nothing to find again: adding guests to a run that is up needs only the domain."""
 
-    def domain(self, plan: guests.GuestPlan, run: RunState, accel: str,
-               stack: UndoStack) -> tuple[Domain, list[str]]:
-        """Return the guest's domain and the files made for it (none)."""
-        return guests.domain_for(plan, run.run_id, accel, self.kernel, self.initrd,
-                                 run.bridge, run.work_dir), []
+    def domain(self, plan: guests.GuestPlan, run: RunState, accel: str, stack: UndoStack,
+               conn: libvirt.virConnect, uri: str) -> guests.GuestBuild:
+        """Return the guest's domain (no files are made for it)."""
+        return guests.GuestBuild(guests.domain_for(plan, run.run_id, accel, self.kernel,
+                                                   self.initrd, run.bridge, run.work_dir))

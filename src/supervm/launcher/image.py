@@ -5,15 +5,22 @@ virtio-blk ext4 root); cloud-init in the image reads the seed. The dev-fleet arr
 shares this Python, its venv and supervm's checkout read-only at the same paths, and the
 run's work directory read-write, so ranks run the host's supervm; production images would
 bake supervm in and set `image.shares = []`.
+
+On a remote host (spec.is_local_uri) the disks are volumes of the run's pool there
+(remote_store.py), nothing is shared unless `image.shares` names directories of that host,
+and job files move over ssh (staging.py).
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from supervm.launcher import cloudinit, guests, ssh
+import libvirt
+
+from supervm.launcher import cloudinit, guests, remote_store, ssh
 from supervm.launcher.cloudinit import GuestSeed, Share
 from supervm.launcher.domain_xml import (
     AgentChannel,
@@ -28,7 +35,7 @@ from supervm.launcher.domain_xml import (
     mac_address,
 )
 from supervm.launcher.initramfs import find_kernel
-from supervm.launcher.spec import ClusterSpec, ImageSpec
+from supervm.launcher.spec import ClusterSpec, ImageSpec, is_local_uri
 from supervm.launcher.state import RunState
 from supervm.launcher.undo import UndoStack
 
@@ -99,14 +106,25 @@ def _existing(path: str, field: str) -> Path:
     return resolved
 
 
+def uses_volumes(uri: str) -> bool:
+    """Return whether guests on host `uri` get their disks as volumes there (remote hosts)."""
+    return not is_local_uri(uri)
+
+
+def _log(line: str) -> None:
+    print(f"supervm-launch: {line}", file=sys.stderr, flush=True)
+
+
 class ImageBuilder:
-    """Makes image guests: per guest an overlay and a seed in the run's disks/ directory."""
+    """Makes image guests: per guest an overlay and a seed (files here, volumes remotely)."""
 
     def __init__(self, spec: ClusterSpec, state_dir: Path) -> None:
         assert spec.image is not None  # the spec's validation guarantees it
         self.image: ImageSpec = spec.image
+        self.state_dir = state_dir
         self.launcher = spec.rank_launcher()
-        self.base = _existing(self.image.base, "image.base")
+        # The spec requires `base` unless every host is remote and has `remote_base`.
+        self.base = _existing(self.image.base, "image.base") if self.image.base else None
         if self.image.kernel is not None:
             self.kernel = str(_existing(self.image.kernel, "image.kernel"))
         else:
@@ -120,8 +138,12 @@ class ImageBuilder:
                          if self.image.ssh_key else None)
         shares = self.image.shares if self.image.shares is not None else dev_fleet_shares()
         self.shares = [Share(path, f"ro{i}") for i, path in enumerate(shares)]
+        # On a remote host the paths are that host's: only shares the spec names go there.
+        self.remote_shares = [Share(path, f"ro{i}") for i, path in
+                              enumerate(self.image.shares or [])]
         self.keys: list[str] = []
         self.disks = Path()
+        self.stores: dict[str, remote_store.HostStore] = {}
 
     def prepare(self, run: RunState, run_dir: Path, stack: UndoStack) -> None:
         """Make the disks directory and, for the ssh launcher, the run's key pair."""
@@ -140,20 +162,48 @@ class ImageBuilder:
         if run.ssh_key:
             self.keys.insert(0, Path(f"{run.ssh_key}.pub").read_text().strip())
 
-    def domain(self, plan: guests.GuestPlan, run: RunState, accel: str,
-               stack: UndoStack) -> tuple[Domain, list[str]]:
-        """Create the guest's overlay and seed (each undone on failure); return its domain."""
-        overlay = self.disks / f"{plan.name}.qcow2"
-        create_overlay(self.base, self.image.base_format, overlay, self.image.disk_gib)
-        stack.push(f"remove {overlay}", lambda: overlay.unlink(missing_ok=True))
-        mac = mac_address(run.run_id, plan.index)
-        shares = [*self.shares, Share(run.work_dir, "work", readonly=False)]
-        seed = GuestSeed(plan.name, plan.name, mac, plan.address, plan.prefix,
-                         list(self.keys), shares)
+    def _seed(self, plan: guests.GuestPlan, run: RunState, shares: list[Share],
+              stack: UndoStack) -> Path:
+        """Write the guest's NoCloud seed in the disks directory (undone on failure)."""
+        seed = GuestSeed(plan.name, plan.name, mac_address(run.run_id, plan.index),
+                         plan.address, plan.prefix, list(self.keys), shares)
         seed_path = self.disks / f"{plan.name}-seed.iso"
         cloudinit.write_seed(seed_path, cloudinit.seed_files(seed))
         stack.push(f"remove {seed_path}", lambda: seed_path.unlink(missing_ok=True))
-        domain = image_domain(plan, run.run_id, accel, KernelBoot(
-            self.kernel, self.initrd, f"{BASE_CMDLINE} {self.image.cmdline}".strip()),
-            overlay, seed_path, shares, run.bridge)
-        return domain, [str(overlay), str(seed_path)]
+        return seed_path
+
+    def _boot(self, kernel: str, initrd: str) -> KernelBoot:
+        return KernelBoot(kernel, initrd, f"{BASE_CMDLINE} {self.image.cmdline}".strip())
+
+    def domain(self, plan: guests.GuestPlan, run: RunState, accel: str, stack: UndoStack,
+               conn: libvirt.virConnect, uri: str) -> guests.GuestBuild:
+        """Create the guest's disks and seed (each undone on failure); return its domain."""
+        if uses_volumes(uri):
+            return self._remote(plan, run, accel, stack, conn, uri)
+        assert self.base is not None
+        overlay = self.disks / f"{plan.name}.qcow2"
+        create_overlay(self.base, self.image.base_format, overlay, self.image.disk_gib)
+        stack.push(f"remove {overlay}", lambda: overlay.unlink(missing_ok=True))
+        shares = [*self.shares, Share(run.work_dir, "work", readonly=False)]
+        seed_path = self._seed(plan, run, shares, stack)
+        domain = image_domain(plan, run.run_id, accel, self._boot(self.kernel, self.initrd),
+                              overlay, seed_path, shares, run.bridge)
+        return guests.GuestBuild(domain, files=[str(overlay), str(seed_path)])
+
+    def _remote(self, plan: guests.GuestPlan, run: RunState, accel: str, stack: UndoStack,
+                conn: libvirt.virConnect, uri: str) -> guests.GuestBuild:
+        """Make the guest's disks as volumes of the run's pool on its host."""
+        if uri not in self.stores:
+            local = remote_store.LocalFiles(self.base, Path(self.kernel), Path(self.initrd))
+            self.stores[uri] = remote_store.open_store(conn, uri, run, self.state_dir,
+                                                       self.image, local, stack, _log)
+        store = self.stores[uri]
+        # No work share: the run's work directory is on this machine; jobs stage over ssh.
+        seed_path = self._seed(plan, run, self.remote_shares, stack)
+        overlay, seed, console = store.guest_volumes(
+            plan.name, self.image.disk_gib, seed_path, stack, self.image.remote_base, _log)
+        domain = image_domain(replace(plan, console=Path(console)), run.run_id, accel,
+                              self._boot(store.kernel, store.initrd), Path(overlay),
+                              Path(seed), self.remote_shares, run.bridge)
+        return guests.GuestBuild(domain, files=[str(seed_path)],
+                                 volumes=[overlay, seed, console], console=console)

@@ -16,7 +16,7 @@ import libvirt
 from supervm.jobs.launch import TIMED_OUT, _stop_group, find_mpiexec, mpi_environment
 from supervm.jobs.output import write_json
 from supervm.jobs.validation import load_job_file
-from supervm.launcher import mpi, ssh
+from supervm.launcher import mpi, ssh, staging
 from supervm.launcher.state import RunState
 
 
@@ -38,8 +38,8 @@ def run_in_guests(run: RunState, state_dir: Path, *, job: str | None = None,
         data = load_job_file(job).model_dump(mode="json")
         source = data["input"].get("npy") if isinstance(data["input"], dict) else None
         if source:
-            # Guests see the host's root as it was at boot: stage the
-            # input in the shared work directory they all mount read-write.
+            # Guests see the host's root as it was at boot: stage the input in the
+            # work directory they all mount read-write (remote guests get a copy).
             staged = out / ("input-" + Path(source).name)
             shutil.copyfile(source, staged)
             data["input"]["npy"] = str(staged)
@@ -62,8 +62,19 @@ def run_in_guests(run: RunState, state_dir: Path, *, job: str | None = None,
     argv = mpi.mpiexec_command(find_mpiexec(), launcher, hostfile, run.host_address, count,
                                per_guest, program,
                                wdir=run.work_dir if run.kind == "image" else None)
+    # Guests on remote hosts do not share the work directory: the job's files go over ssh.
+    remote = [g for g in run.guests if g.remote]
+    if remote:
+        staging.push(remote, Path(run.ssh_key), out)
     print(f"supervm-launch: {shlex.join(argv)}", file=sys.stderr, flush=True)
     status = _run_watching_guests(run, argv, timeout, env)
+    if remote:
+        try:
+            staging.pull(remote, Path(run.ssh_key), out)
+        except staging.StagingError as exc:
+            if status == 0:
+                raise
+            print(f"supervm-launch: {exc}", file=sys.stderr, flush=True)  # the job failed
     if status not in (0, TIMED_OUT):
         print(f"supervm-launch: job failed (mpiexec exit status {status})", file=sys.stderr,
               flush=True)

@@ -52,16 +52,35 @@ class HostSpec(_Strict):
         return is_local_uri(self.uri)
 
 
+#: libvirt transports that reach a hypervisor over the network (`qemu+ssh://...`).
+NETWORK_TRANSPORTS = ("ssh", "libssh", "libssh2", "tcp", "tls")
+
+
 def is_local_uri(uri: str) -> bool:
-    """Return whether libvirt URI `uri` names this machine's hypervisor."""
-    host = urlsplit(uri).hostname
-    return host in (None, "", "localhost", "127.0.0.1", "::1")
+    """Return whether libvirt URI `uri` names this machine's hypervisor, sharing its files.
+
+    A network transport counts as remote even to a loopback address: the launcher then
+    reaches that host only through libvirt and ssh, never through a shared file system.
+    """
+    parts = urlsplit(uri)
+    transport = parts.scheme.partition("+")[2]
+    if transport in NETWORK_TRANSPORTS:
+        return False
+    return parts.hostname in (None, "", "localhost", "127.0.0.1", "::1")
 
 
 class ImageSpec(_Strict):
     """The `image` kind: a cloud image booted through per-guest overlays and a NoCloud seed."""
 
-    base: str = Field(description="base cloud image (never modified: each guest gets an overlay)")
+    base: str | None = Field(
+        None, description="base cloud image on this machine (never modified: each guest gets "
+                          "an overlay; uploaded into the run's pool on remote hosts)")
+    remote_base: str | None = Field(
+        None, description="base image already on every remote host (a path there): used "
+                          "instead of uploading `base` to them")
+    pool_dir: str = Field(
+        "/var/lib/libvirt/images", description="directory on a remote host under which each "
+                                               "run's storage pool directory supervm-RUNID goes")
     base_format: Literal["qcow2", "raw"] = Field("qcow2", description="format of the base image")
     disk_gib: int | None = Field(
         None, ge=1, le=4096, description="virtual size of each overlay (default: the base's)")
@@ -75,13 +94,22 @@ class ImageSpec(_Strict):
         "", description="extra kernel arguments (root=/dev/vda and the console are set)")
     shares: list[str] | None = Field(
         None, description="host directories shared read-only at the same paths (default: the "
-                          "dev-fleet set: this Python, its venv and supervm's checkout)")
+                          "dev-fleet set: this Python, its venv and supervm's checkout; none "
+                          "on remote hosts, where the paths are that host's)")
 
-    @field_validator("base", "ssh_key", "kernel", "initrd")
+    @field_validator("base", "remote_base", "ssh_key", "kernel", "initrd")
     @classmethod
     def _path(cls, value: str | None) -> str | None:
         if value is not None and (not value.strip() or "\0" in value):
             raise ValueError("must be a file path")
+        return value
+
+    @field_validator("remote_base", "pool_dir")
+    @classmethod
+    def _remote_path(cls, value: str | None) -> str | None:
+        # A path on another machine: neither `~` nor a relative path can be resolved here.
+        if value is not None and not value.startswith("/"):
+            raise ValueError("must be an absolute path on the remote host")
         return value
 
     @field_validator("shares")
@@ -185,17 +213,35 @@ class ClusterSpec(_Strict):
             raise ValueError("launcher: ssh needs kind = \"image\" (hostfs guests run no sshd)")
 
     def _remote_hosts(self) -> None:
-        for index, host in enumerate(self.hosts):
-            if host.is_local():
-                continue
+        remote = [index for index, host in enumerate(self.hosts) if not host.is_local()]
+        for index in remote:
             if self.network.bridge is None:
-                raise ValueError(f"network.bridge: host {index} ({host.uri}) is remote: name "
-                                 "an existing bridge there (a run makes bridges only locally)")
-            if self.kind == "image":
-                raise ValueError(f"hosts.{index}.uri: image guests on a remote host "
-                                 f"({host.uri}) are not supported yet (their overlays and "
-                                 "seeds would have to be uploaded as storage volumes); use "
-                                 "a URI that reaches this machine")
+                raise ValueError(f"network.bridge: host {index} ({self.hosts[index].uri}) is "
+                                 "remote: name an existing bridge there (a run makes bridges "
+                                 "only locally)")
+        if self.image is None:
+            return
+        if remote and self.rank_launcher() != "ssh":
+            # Job files reach a remote guest over ssh with the run's key (no shared work
+            # directory there); the agent launcher makes no key.
+            raise ValueError(f"launcher: image guests on remote host {remote[0]} "
+                             f"({self.hosts[remote[0]].uri}) need launcher = \"ssh\" (job "
+                             "inputs and outputs move over ssh)")
+        for index in remote:
+            if self.hosts[index].accel == "auto":
+                # The probe boots this machine's files and caches one verdict per state dir.
+                raise ValueError(f"hosts.{index}.accel: auto probes only this machine: say "
+                                 f"kvm or tcg for remote host {index} ({self.hosts[index].uri})")
+        if not remote and self.image.remote_base is not None:
+            raise ValueError("image.remote_base: only for remote hosts (every host here is "
+                             "local: use image.base)")
+        if self.image.base is None and (self.image.remote_base is None
+                                        or len(remote) < len(self.hosts)):
+            local = next((i for i, h in enumerate(self.hosts) if h.is_local()), None)
+            raise ValueError("image.base: needs a base image here (uploaded to the remote "
+                             "hosts) or image.remote_base" if local is None else
+                             f"image.base: host {local} ({self.hosts[local].uri}) is local "
+                             "and needs a base image here")
 
     def rank_launcher(self) -> Literal["agent", "ssh"]:
         """Return the launcher mpiexec uses: the spec's, else the kind's default."""

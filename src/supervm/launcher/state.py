@@ -44,6 +44,10 @@ class GuestState:
     uri: str = ""  # the guest's hypervisor; "" in states older than several hosts: run.uri
     accel: str = ""
     files: list[str] = field(default_factory=list)  # the image kind's overlay and seed
+    # A guest on a remote host: its disks and console are `volumes` of the run's pool there
+    # (paths on that host; `console` is one of them) and job files reach it over ssh.
+    remote: bool = False
+    volumes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -65,6 +69,7 @@ class RunState:
     work_dir: str = ""
     files: list[str] = field(default_factory=list)
     guests: list[GuestState] = field(default_factory=list)
+    pools: dict[str, str] = field(default_factory=dict)  # host URI -> the run's pool there
     pid: int = field(default_factory=os.getpid)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -75,9 +80,9 @@ class RunState:
     def uris(self) -> list[str]:
         """Return every hypervisor URI of the run, first host first."""
         found = [self.uri]
-        for guest in self.guests:
-            if self.uri_of(guest) not in found:
-                found.append(self.uri_of(guest))
+        for uri in [*(self.uri_of(g) for g in self.guests), *self.pools]:
+            if uri not in found:
+                found.append(uri)
         return found
 
     def run_dir(self, state_dir: Path) -> Path:
