@@ -1,4 +1,5 @@
-// Single-threaded sort of one bucket that fits in L2: LSD passes over its top varying bits.
+// Single-threaded sort of one bucket that fits in L2 (or L3, up to kDirectBucketBytes): LSD
+// passes over its top varying bits.
 //
 // Only about log2(m) + kExtraBits of the highest varying bits are sorted by LSD passes (one
 // histogram read for all of them, constant digits skipped); the runs that still share those
@@ -89,8 +90,8 @@ void bucket_sort(Item* src, Item* dst, std::size_t m, unsigned lo, Workspace<Ite
         finish(dst, m);
         return;
     }
-    if (m > bucket_items<Item>()) {
-        // Too big for L2: partition first, into dst when it is free, else a thread buffer.
+    if (m > direct_items<Item>()) {
+        // Too big for L3 passes: partition first, into dst when it is free, else a thread buffer.
         Item* part = src == dst ? ws.take_part(m) : dst;
         if (part) {
             msd_pass(ArraySource<Item>{src}, m, part, dst, 1, src == dst, lo, finish, &ws);

@@ -25,15 +25,20 @@ inline std::size_t skewed_items(const std::size_t* ctot, std::size_t ncb, unsign
 }
 
 // The narrowest plain digit, from the top varying bit `hi` down, wider than `min_bits`,
-// whose largest bucket (coarse counts taken as spread evenly below each coarse bin) holds
-// at most `target` items while at most kWideMaxActive buckets are non-empty; 0 if none.
+// whose largest bucket holds at most `target` items while at most kWideMaxActive buckets are
+// non-empty (coarse counts taken as spread evenly below each coarse bin); 0 if none.
+// `largest(w, spread)` estimates the largest bucket of width w, `spread` being the coarse
+// estimate: the largest coarse bin split evenly.
 //
 // A wider plain digit usually beats the equal-count table: the scatter costs by open
 // (non-empty) buckets, not by the size of the sparse offset array.
-// Measured (50M normal, 2 threads, noisy): float64 picks 18 bits (~2.8K open),
-// ~490-600 -> ~425-480 ms; float32 picks 15 bits, ~420-470 -> ~320-375 ms.
-inline unsigned wide_width(const std::size_t* ctot, std::size_t ncb, unsigned cshift, unsigned hi,
-                           unsigned lowest, unsigned min_bits, std::size_t target) {
+// Measured (50M normal, 2 threads, noisy): float64 picks 18 bits (~2.7K open),
+// ~490-600 -> ~425-480 ms; float32 15 bits, ~420-470 -> ~320-375 ms (14 bits, ~1.4K open,
+// since buckets of up to kDirectBucketBytes sort directly: ~275 ms).
+template <class Largest>
+unsigned wide_width(const std::size_t* ctot, std::size_t ncb, unsigned cshift, unsigned hi,
+                    unsigned lowest, unsigned min_bits, std::size_t target,
+                    const Largest& largest) {
     unsigned maxw = std::min(hi + 1 - lowest, kWideMaxBits);
     std::size_t cmax = *std::max_element(ctot, ctot + ncb);
     // Widths reach below the coarse digit, so each coarse bin splits into 2**extra.
@@ -43,7 +48,7 @@ inline unsigned wide_width(const std::size_t* ctot, std::size_t ncb, unsigned cs
         for (std::size_t c = 0; c < ncb; ++c)
             if (ctot[c]) active += std::min(std::size_t(1) << extra, ctot[c]);
         if (active > kWideMaxActive) return 0;
-        if ((cmax >> extra) <= target) return w;
+        if (largest(w, cmax >> extra) <= target) return w;
     }
     return 0;
 }

@@ -18,6 +18,12 @@ constexpr std::size_t bucket_items() {
     return kBucketBytes / sizeof(Item);
 }
 
+// Number of items a bucket may hold and still be LSD-sorted without another partition.
+template <class Item>
+constexpr std::size_t direct_items() {
+    return kDirectBucketBytes / sizeof(Item);
+}
+
 // Partition the n items read through `src` into `part` by their highest varying digit on
 // `nt` threads, then sort every bucket from `part` into the same place of `final_`
 // (`part` may be `final_`). `src_is_final` says that `src` already reads `final_`.

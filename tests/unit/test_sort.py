@@ -137,3 +137,17 @@ def test_one_thread_sorts_skewed_floats_through_wide_or_equal_count_buckets(
         np.testing.assert_array_equal(supervm.sort(a, threads=1), np.sort(a))
         np.testing.assert_array_equal(supervm.argsort(a, threads=1),
                                       np.argsort(a, kind="stable"))
+
+
+def test_a_bucket_too_big_for_direct_passes_is_partitioned_again() -> None:
+    # One tenth of the keys in a narrow cluster: not enough skew for the wide digit, so the
+    # plain first digit leaves one bucket of ~340K keys, past what LSD passes take directly
+    # (2 MiB); it is partitioned once more, on one thread and on all.
+    rng = np.random.default_rng(23)
+    info = np.iinfo(np.int64)
+    a = rng.integers(info.min, info.max, 3_000_000, dtype=np.int64)
+    a[::10] = rng.integers(0, 1 << 40, a[::10].size)
+    for threads in (1, None):
+        np.testing.assert_array_equal(supervm.sort(a, threads=threads), np.sort(a))
+        np.testing.assert_array_equal(supervm.argsort(a, threads=threads),
+                                      np.argsort(a, kind="stable"))
