@@ -34,6 +34,16 @@ def why_guests_cannot_boot(tools: Iterable[str] = HOSTFS_TOOLS) -> str | None:
     return None
 
 
+def why_image_guests_cannot_boot(tools: Iterable[str]) -> str | None:
+    """Return why image guests cannot boot here (as above, or no host initrd), or None."""
+    missing = why_guests_cannot_boot(tools)
+    if missing:
+        return missing
+    if not list(Path("/boot").glob("initrd.img-*")):
+        return "no /boot/initrd.img-*: image guests boot the host's kernel with its initrd"
+    return None
+
+
 @contextmanager
 def libvirtd_running(log_dir: Path) -> Iterator[daemon.Daemons | None]:
     """Use the libvirtd that answers, else start libvirtd and virtlogd and stop both by pid."""

@@ -22,7 +22,7 @@ from real_guests import (
     launch,
     libvirtd_running,
     processes_of,
-    why_guests_cannot_boot,
+    why_image_guests_cannot_boot,
 )
 
 from supervm.launcher import ssh
@@ -39,19 +39,11 @@ RANKS = 2
 libvirt.registerErrorHandler(lambda *_: None, None)
 
 
-def _why_not() -> str | None:
-    missing = why_guests_cannot_boot(("/usr/sbin/libvirtd", "/usr/bin/qemu-system-x86_64",
-                                      "/usr/bin/qemu-img", "/usr/sbin/debootstrap",
-                                      "/usr/bin/ssh"))
-    if missing:
-        return missing
-    if not list(Path("/boot").glob("initrd.img-*")):
-        return "no /boot/initrd.img-*: image guests boot the host's kernel with its initrd"
-    return None
-
-
-if _why_not():
-    pytest.skip(_why_not() or "", allow_module_level=True)
+_WHY_NOT = why_image_guests_cannot_boot((
+    "/usr/sbin/libvirtd", "/usr/bin/qemu-system-x86_64", "/usr/bin/qemu-img",
+    "/usr/sbin/debootstrap", "/usr/bin/ssh"))
+if _WHY_NOT:
+    pytest.skip(_WHY_NOT, allow_module_level=True)
 
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,7 @@ from real_guests import (
     libvirtd_running,
     loopback_sshd,
     processes_of,
-    why_guests_cannot_boot,
+    why_image_guests_cannot_boot,
 )
 
 from supervm.launcher import image, network, volumes
@@ -51,19 +51,11 @@ POOL_PARENT = Path("/var/lib/libvirt/images")  # image.pool_dir's default
 libvirt.registerErrorHandler(lambda *_: None, None)
 
 
-def _why_not() -> str | None:
-    missing = why_guests_cannot_boot(("/usr/sbin/libvirtd", "/usr/bin/qemu-system-x86_64",
-                                      "/usr/sbin/debootstrap", "/usr/bin/ssh",
-                                      "/usr/sbin/sshd", "/usr/bin/virt-ssh-helper"))
-    if missing:
-        return missing
-    if not list(Path("/boot").glob("initrd.img-*")):
-        return "no /boot/initrd.img-*: image guests boot the host's kernel with its initrd"
-    return None
-
-
-if _why_not():
-    pytest.skip(_why_not() or "", allow_module_level=True)
+_WHY_NOT = why_image_guests_cannot_boot((
+    "/usr/sbin/libvirtd", "/usr/bin/qemu-system-x86_64", "/usr/sbin/debootstrap",
+    "/usr/bin/ssh", "/usr/sbin/sshd", "/usr/bin/virt-ssh-helper"))
+if _WHY_NOT:
+    pytest.skip(_WHY_NOT, allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
