@@ -1,9 +1,12 @@
-// Scratch array of trivially copyable items, uninitialized, backed by huge pages if possible.
+// Scratch array of trivially copyable items, uninitialized, backed by huge pages if possible;
+// a large one is handed on to the next call through ScratchCache.
 #pragma once
 
 #include <cstddef>
 #include <cstdlib>
 #include <new>
+
+#include "sort/scratch_cache.hpp"
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -18,22 +21,26 @@ public:
         constexpr std::size_t kHuge = std::size_t(2) << 20;
         std::size_t bytes = n * sizeof(Item);
         // Large buffers: 2 MiB alignment and huge pages cut page faults and TLB misses.
-        std::size_t align = bytes >= kHuge ? kHuge : 64;
-        bytes = (bytes + align - 1) / align * align;
-        if (bytes == 0) bytes = align;
-        p_ = static_cast<Item*>(std::aligned_alloc(align, bytes));
+        align_ = bytes >= kHuge ? kHuge : 64;
+        bytes = (bytes + align_ - 1) / align_ * align_;
+        if (bytes == 0) bytes = align_;
+        p_ = static_cast<Item*>(ScratchCache::take(bytes, align_, &bytes_));
+        if (p_) return;
+        bytes_ = bytes;
+        p_ = static_cast<Item*>(std::aligned_alloc(align_, bytes));
         if (!p_) throw std::bad_alloc();
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-        if (align == kHuge) madvise(p_, bytes, MADV_HUGEPAGE);
+        if (align_ == kHuge) madvise(p_, bytes, MADV_HUGEPAGE);
 #endif
     }
-    ~Scratch() { std::free(p_); }
+    ~Scratch() { ScratchCache::give(p_, bytes_, align_); }
     Scratch(const Scratch&) = delete;
     Scratch& operator=(const Scratch&) = delete;
     Item* get() const { return p_; }
 
 private:
     Item* p_;
+    std::size_t bytes_ = 0, align_ = 0;
 };
 
 }  // namespace supervm::sort

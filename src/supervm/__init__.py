@@ -23,7 +23,7 @@ from supervm.reductions import (
     var,
 )
 from supervm.rendering import render, save_image
-from supervm.sorting import argsort, sort
+from supervm.sorting import argsort, release_scratch, sort
 
 __version__ = "0.1.0"
 
@@ -44,6 +44,7 @@ __all__ = [
     "min",
     "minmax_state",
     "moment_state",
+    "release_scratch",
     "render",
     "save_image",
     "sort",

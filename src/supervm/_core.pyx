@@ -38,6 +38,15 @@ cdef extern from "reduce/reduce.hpp" namespace "supervm::reduce" nogil:
 cdef extern from "common/parallel.hpp" namespace "supervm" nogil:
     int hardware_threads()
 
+cdef extern from "sort/scratch_cache.hpp" namespace "supervm::sort" nogil:
+    cdef cppclass ScratchCache:
+        @staticmethod
+        size_t held()
+        @staticmethod
+        void release()
+        @staticmethod
+        size_t limit()
+
 cdef extern from "common/atomic.hpp" namespace "supervm" nogil:
     int64_t atomic_fetch_add "supervm::fetch_add"(int64_t* counter, int64_t amount)
 
@@ -291,3 +300,19 @@ def fetch_add(int64_t[::1] counters, Py_ssize_t slot, int64_t amount):
     with nogil:
         before = atomic_fetch_add(&counters[slot], amount)
     return before
+
+
+def scratch_held():
+    """Return the bytes of the one large sort scratch buffer kept between calls (0: none)."""
+    return ScratchCache.held()
+
+
+def scratch_limit():
+    """Return the largest scratch buffer kept between calls (1/16 of physical memory)."""
+    return ScratchCache.limit()
+
+
+def release_scratch():
+    """Free the sort scratch buffer kept between calls."""
+    with nogil:
+        ScratchCache.release()

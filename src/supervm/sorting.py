@@ -20,6 +20,17 @@ def sort(a: Any, *, threads: int | None = None, backend: str = "auto") -> np.nda
     return out
 
 
+def release_scratch() -> int:
+    """Free the scratch buffer large sorts keep for the next call; return the bytes freed.
+
+    A 64-bit argsort of n items uses 16n bytes of scratch; the last one (up to 1/16 of
+    physical memory) is kept, because a fresh buffer costs the kernel's zeroing of every page.
+    """
+    held = int(_core.scratch_held())
+    _core.release_scratch()
+    return held
+
+
 def argsort(a: Any, *, threads: int | None = None, backend: str = "auto") -> np.ndarray:
     """Return int64 indices of a stable sort of `a` (numpy.argsort(a, kind="stable"))."""
     resolve_backend(backend)

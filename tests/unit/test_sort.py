@@ -151,3 +151,26 @@ def test_a_bucket_too_big_for_direct_passes_is_partitioned_again() -> None:
         np.testing.assert_array_equal(supervm.sort(a, threads=threads), np.sort(a))
         np.testing.assert_array_equal(supervm.argsort(a, threads=threads),
                                       np.argsort(a, kind="stable"))
+
+
+def test_argsort_keeps_one_scratch_buffer_for_the_next_call_and_frees_it_on_request() -> None:
+    # A 64-bit argsort of n items uses 16n bytes of (key, index) scratch; the last large one
+    # is kept (a fresh one costs the kernel's zeroing of every page) and reused by calls that
+    # fit in it, whatever data they bring.
+    from supervm import _core
+
+    supervm.release_scratch()
+    assert _core.scratch_held() == 0
+    rng = np.random.default_rng(29)
+    info = np.iinfo(np.int64)
+    for n in (3_000_000, 2_000_000, 3_000_000, 1_100_000):
+        a = rng.integers(info.min, info.max, n, dtype=np.int64)
+        np.testing.assert_array_equal(supervm.argsort(a), np.argsort(a, kind="stable"))
+        assert 16 * n <= _core.scratch_held() <= 2 * 16 * n + (2 << 20)
+    assert _core.scratch_held() <= _core.scratch_limit()
+    assert supervm.release_scratch() >= 16 * 1_100_000
+    assert _core.scratch_held() == 0
+    # Small calls never keep anything.
+    a = rng.integers(info.min, info.max, 100_000, dtype=np.int64)
+    np.testing.assert_array_equal(supervm.argsort(a), np.argsort(a, kind="stable"))
+    assert _core.scratch_held() == 0
