@@ -232,7 +232,7 @@ def test_gc_removes_the_pools_of_gone_runs_only(held: libvirt.virConnect,
     # A run that crashed while making disks (its state names the pool), one whose state is
     # gone too, and one that is up.
     RunState(crashed, URI, {}, pid=_dead_pid(), pools={URI: "supervm-0000c0de"}).save(
-        tmp_path, "files")
+        tmp_path, "network")
     RunState(live, URI, {}, pid=os.getpid(), pools={URI: "supervm-0000a11e"}).save(
         tmp_path, "ready")
     removed = cluster.gc(tmp_path, URI)

@@ -71,9 +71,18 @@ def booted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServi
             cleanup_runs(launch)
 
 
-def test_guests_through_the_api(booted: tuple[LiveService, Path]) -> None:
+@pytest.fixture
+def events(booted: tuple[LiveService, Path]) -> Iterator[EventLog]:
+    """The service's `vm` events from now on; the stream is closed however the test ends."""
+    log = EventLog(booted[0].url)
+    try:
+        yield log
+    finally:
+        log.close()
+
+
+def test_guests_through_the_api(booted: tuple[LiveService, Path], events: EventLog) -> None:
     svc, launch = booted
-    events = EventLog(svc.url)
     time.sleep(0.5)  # the stream is open before the run's first event
     started = time.monotonic()
     answer = svc.client.post("/api/vms", json=spec_body("e2e", 2))
@@ -147,6 +156,5 @@ def test_guests_through_the_api(booted: tuple[LiveService, Path]) -> None:
         time.sleep(0.5)
     status = svc.status()["world"]
     assert status["placement"] is None and status["ranks"] == 2
-    events.close()
     assert_nothing_left(launch, run_id)
     print(f"boot {boot_s:.1f} s, scale {scale_s:.1f} s, sort in guests {sort_s:.1f} s")

@@ -87,7 +87,9 @@ def up(spec: ClusterSpec, state_dir: Path, deadline_s: float = 120.0,
                                     host.vcpus, host.memory_mib, run_dir / f"console-g{index}.log")
             built = builder.domain(plan, run, accels[host_of[index]], stack, conn, host.uri)
             run.guests.append(guest_state(plan, built, host.uri, accels[host_of[index]]))
-            run.save(state_dir, "files")  # the guest's files are named before its domain
+            # The guest's files are named before its domain exists. The phase stays: the
+            # service publishes the phases of `up` it sees, and the dashboard knows only those.
+            run.save(state_dir)
             dom = guests.define(conn, built.domain)
             stack.push(f"undefine {plan.name}", _undo_domain(conn, plan.name))
             run.save(state_dir, "defined")
