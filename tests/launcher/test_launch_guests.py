@@ -10,15 +10,13 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import libvirt
 import numpy as np
 import pytest
-from real_guests import launch, libvirtd_running, processes_of, why_guests_cannot_boot
+from real_guests import launch, processes_of, why_guests_cannot_boot
 
-from supervm.launcher import daemon
 from supervm.launcher.guests import QEMU_LOG_DIR, tagged_domains
 from supervm.launcher.state import RunState, bridge_name
 
@@ -32,13 +30,6 @@ libvirt.registerErrorHandler(lambda *_: None, None)
 
 if why_guests_cannot_boot():
     pytest.skip(why_guests_cannot_boot() or "", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def libvirtd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[daemon.Daemons | None]:
-    """Start libvirtd for these tests (or use one already answering); stop ours by pid."""
-    with libvirtd_running(tmp_path_factory.mktemp("libvirtd")) as started:
-        yield started
 
 
 def assert_nothing_left(state: Path, run: RunState) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import libvirt
@@ -20,7 +19,6 @@ import pytest
 from real_guests import (
     build_test_image,
     launch,
-    libvirtd_running,
     processes_of,
     why_image_guests_cannot_boot,
 )
@@ -44,13 +42,6 @@ _WHY_NOT = why_image_guests_cannot_boot((
     "/usr/sbin/debootstrap", "/usr/bin/ssh"))
 if _WHY_NOT:
     pytest.skip(_WHY_NOT, allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def libvirtd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Use the libvirtd that answers, else start one for these tests and stop it by pid."""
-    with libvirtd_running(tmp_path_factory.mktemp("libvirtd")):
-        yield None
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,6 @@ from real_guests import (
     LoopbackHost,
     build_test_image,
     launch,
-    libvirtd_running,
     loopback_sshd,
     processes_of,
     why_image_guests_cannot_boot,
@@ -56,13 +55,6 @@ _WHY_NOT = why_image_guests_cannot_boot((
     "/usr/bin/ssh", "/usr/sbin/sshd", "/usr/bin/virt-ssh-helper"))
 if _WHY_NOT:
     pytest.skip(_WHY_NOT, allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def libvirtd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Use the libvirtd that answers, else start one for these tests and stop it by pid."""
-    with libvirtd_running(tmp_path_factory.mktemp("libvirtd")):
-        yield None
 
 
 @pytest.fixture
