@@ -124,6 +124,23 @@ def test_mean_var_std_match_numpy(a: np.ndarray, ddof: float) -> None:
     assert_close_like_numpy(got[2], want[2], a.dtype, a.size, spread * 4)
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_every_position_reaches_the_streamed_kernels(dtype: np.dtype) -> None:
+    """An element anywhere (in any of the side-by-side streams or the tail) counts."""
+    for n in (7, 16, 33, 100, 257):
+        for pos in range(n):
+            a = np.ones(n, dtype)
+            a[pos] = 3
+            assert supervm.max(a, threads=1) == 3
+            assert supervm.sum(a, threads=1) == n + 2
+            a[pos] = 0
+            assert supervm.min(a, threads=1) == 0
+            if dtype.kind == "f":
+                a[pos] = np.nan
+                assert np.isnan(supervm.min(a, threads=1))
+                assert np.isnan(supervm.max(a, threads=1))
+
+
 def test_sum_is_at_least_as_accurate_as_numpy_against_fsum() -> None:
     rng = np.random.default_rng(5)
     # Ill-conditioned: huge cancelling terms plus small ones.
