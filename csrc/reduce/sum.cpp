@@ -12,8 +12,12 @@ template <class T>
 FloatSum sum_float(const T* a, std::size_t n, int threads) {
     auto kernel = detail::pick(&detail::avx2::sum_float_chunk<T>,
                                &detail::base::sum_float_chunk<T>);
-    return detail::run_chunks<FloatSum>(
+    FloatSum total = detail::run_chunks<FloatSum>(
         a, n, threads, kernel, [](const FloatSum& x, const FloatSum& y) { return merge(x, y); });
+    // Chunks and lanes meet in an order of their own: when that ends in inf or NaN, the
+    // data decide (one more read, only then).
+    if (!__builtin_isfinite(total.hi)) total = detail::base::sum_float_rescue(a, n);
+    return total;
 }
 
 template <class T>

@@ -141,6 +141,27 @@ def test_every_position_reaches_the_streamed_kernels(dtype: np.dtype) -> None:
                 assert np.isnan(supervm.max(a, threads=1))
 
 
+def test_the_data_decide_a_sum_whose_partial_sums_overflow() -> None:
+    """Lanes overflowing against an infinity, or finite partial sums past the range."""
+    with np.errstate(all="ignore"):
+        one_infinity = np.array([np.inf] + [-1e308] * 40)  # the -1e308 lanes reach -inf
+        assert supervm.sum(one_infinity) == np.inf
+        assert supervm.mean(one_infinity) == np.inf
+        cancelling = np.array([1e308] * 20 + [-1e308] * 20 + [5.0])  # a lane reaches inf
+        assert supervm.sum(cancelling) == 5.0
+        assert supervm.mean(cancelling) == 5.0 / 41
+        assert np.isnan(supervm.sum(np.array([np.inf, -np.inf, 1.0])))
+        assert np.isnan(supervm.sum(np.array([1e308] * 20 + [np.nan])))
+        large = np.full(300_000, 1e308)
+        large[::2] = -1e308  # even lanes overflow to -inf, odd ones to +inf, on each thread
+        assert supervm.sum(large, threads=2) == 0.0
+        large[7] = -np.inf
+        assert supervm.sum(large, threads=2) == -np.inf
+        float32 = np.full(300_000, 3e38, dtype=np.float32)  # summed in double: no overflow
+        float32[7] = -np.inf
+        assert supervm.sum(float32, threads=2) == -np.inf
+
+
 def test_sum_is_at_least_as_accurate_as_numpy_against_fsum() -> None:
     rng = np.random.default_rng(5)
     # Ill-conditioned: huge cancelling terms plus small ones.
