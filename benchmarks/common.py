@@ -7,10 +7,10 @@ from pathlib import Path
 
 
 def ratio_parser(doc: str, repeat_help: str, scale_help: str,
-                 workers: bool = False) -> argparse.ArgumentParser:
+                 workers: bool = False, repeat: int = 5) -> argparse.ArgumentParser:
     """Return a parser with --repeat and --scale (and the hidden --worker/--json of mpiexec)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help=repeat_help)
+    parser.add_argument("--repeat", type=int, default=repeat, help=repeat_help)
     parser.add_argument("--scale", type=float, default=1.0, help=scale_help)
     if workers:
         # The script starts itself under mpiexec; its ranks write their timings to --json.

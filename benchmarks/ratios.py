@@ -1,9 +1,11 @@
 """Print speed-ups of supervm over its peers, measured side by side in one process.
 
 Each case interleaves supervm and every peer for `--repeat` rounds on the same input and
-keeps each one's minimum (noise on a shared machine only ever adds time).
+keeps each one's minimum (noise on a shared machine only ever adds time). Ten rounds by
+default: a two-thread call is hit by the other tenants' noise more often than numpy's
+one-thread call, and five rounds left its minimum 10-30% off now and then.
 
-    python benchmarks/ratios.py [--repeat 5] [--scale 1.0] [--only sort]
+    python benchmarks/ratios.py [--repeat 10] [--scale 1.0] [--only sort]
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from supervm.timing import best_times
 
 def main() -> int:
     """Run every selected case and print the ratio table; exit 1 if a target is missed."""
-    parser = ratio_parser(__doc__, "interleaved rounds (>= 5)", "multiply every input size")
+    parser = ratio_parser(__doc__, "interleaved rounds (>= 5)", "multiply every input size",
+                          repeat=10)
     parser.add_argument("--only", default="", help="run cases whose name contains this")
     args = parser.parse_args()
 
