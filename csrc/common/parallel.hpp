@@ -6,8 +6,13 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <exception>
+#include <memory>
+#include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -73,6 +78,55 @@ void parallel_for(int nthreads, Body&& body) {
     for (auto& w : workers) w.join();
     for (auto& e : errors)
         if (e) std::rethrow_exception(e);
+}
+
+// Call body(tid, task) once for every task in [0, tasks), claimed one at a time from a
+// shared counter by up to `nthreads` threads (tid 0 is the caller). Returns as soon as every
+// task is done, not when every thread has ended: on a shared machine a helper's core may be
+// busy with another tenant for milliseconds, and a helper that starts late now finds
+// nothing left and ends on its own instead of holding the caller at a join. A helper that
+// cannot be started leaves its share to the others. The first exception thrown by body is
+// rethrown once every task is done.
+template <class Body>
+void run_tasks(int nthreads, std::size_t tasks, const Body& body) {
+    if (nthreads <= 1 || tasks <= 1) {
+        for (std::size_t t = 0; t < tasks; ++t) body(0, t);
+        return;
+    }
+    // Owned by every thread that may still look at it; body only by those holding a task.
+    struct Shared {
+        std::atomic<std::size_t> next{0};
+        std::size_t done = 0;  // guarded by m
+        std::exception_ptr error;
+        std::mutex m;
+        std::condition_variable all_done;
+    };
+    auto shared = std::make_shared<Shared>();
+    const Body* fn = &body;
+    auto work = [shared, fn, tasks](int tid) {
+        for (std::size_t t; (t = shared->next.fetch_add(1, std::memory_order_relaxed)) < tasks;) {
+            std::exception_ptr error;
+            try {
+                (*fn)(tid, t);
+            } catch (...) {
+                error = std::current_exception();
+            }
+            std::lock_guard<std::mutex> lock(shared->m);
+            if (error && !shared->error) shared->error = error;
+            if (++shared->done == tasks) shared->all_done.notify_all();
+        }
+    };
+    for (int tid = 1; tid < nthreads; ++tid) {
+        try {
+            std::thread(work, tid).detach();
+        } catch (const std::system_error&) {
+            break;  // no more threads to be had: the caller and the started ones do it all
+        }
+    }
+    work(0);
+    std::unique_lock<std::mutex> lock(shared->m);
+    shared->all_done.wait(lock, [&] { return shared->done == tasks; });
+    if (shared->error) std::rethrow_exception(shared->error);
 }
 
 }  // namespace supervm

@@ -7,7 +7,6 @@
 // so a given (n, threads) always gives bit-identical results.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <vector>
 
@@ -22,7 +21,7 @@ constexpr std::size_t kMinPerThread = std::size_t(1) << 16;
 
 // Chunks per thread: enough to rebalance around a descheduled thread, few enough that
 // each chunk (>= 8K elements) streams well.
-constexpr std::size_t kChunksPerThread = 8;
+constexpr std::size_t kChunksPerThread = 32;
 constexpr std::size_t kMinChunk = std::size_t(1) << 13;
 
 // Pick the AVX2 build of a kernel when the CPU has it.
@@ -50,19 +49,9 @@ inline ChunkPlan plan_chunks(std::size_t n, int threads) {
 // dynamically over plan.threads threads (tid 0 is the caller; one thread spawns none).
 template <class Body>
 void for_each_chunk(std::size_t n, const ChunkPlan& plan, Body&& body) {
-    if (plan.threads <= 1) {
-        for (std::size_t c = 0; c < plan.chunks; ++c) {
-            Range r = split_range(n, static_cast<int>(plan.chunks), static_cast<int>(c));
-            body(0, c, r.begin, r.end);
-        }
-        return;
-    }
-    std::atomic<std::size_t> next{0};
-    parallel_for(plan.threads, [&](int tid) {
-        for (std::size_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < plan.chunks;) {
-            Range r = split_range(n, static_cast<int>(plan.chunks), static_cast<int>(c));
-            body(tid, c, r.begin, r.end);
-        }
+    run_tasks(plan.threads, plan.chunks, [&](int tid, std::size_t c) {
+        Range r = split_range(n, static_cast<int>(plan.chunks), static_cast<int>(c));
+        body(tid, c, r.begin, r.end);
     });
 }
 

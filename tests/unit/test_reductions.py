@@ -162,6 +162,17 @@ def test_the_data_decide_a_sum_whose_partial_sums_overflow() -> None:
         assert supervm.sum(float32, threads=2) == -np.inf
 
 
+def test_threaded_results_are_bit_identical_call_after_call() -> None:
+    """Chunks merge in their own order, whichever thread took them, however late it started."""
+    a = np.random.default_rng(9).standard_normal(300_000) * 1e6
+    first = (supervm.sum(a, threads=2), supervm.var(a, threads=2), supervm.min(a, threads=2))
+    counts = supervm.histogram(a, 64, threads=2)[0]
+    for _ in range(300):
+        assert (supervm.sum(a, threads=2), supervm.var(a, threads=2),
+                supervm.min(a, threads=2)) == first
+    assert (supervm.histogram(a, 64, threads=2)[0] == counts).all()
+
+
 def test_sum_is_at_least_as_accurate_as_numpy_against_fsum() -> None:
     rng = np.random.default_rng(5)
     # Ill-conditioned: huge cancelling terms plus small ones.
