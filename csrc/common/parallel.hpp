@@ -2,7 +2,8 @@
 //
 // Kernels spawn plain std::threads per call instead of keeping a pool: calls are coarse
 // (millions of elements), start-up is tens of microseconds, and nothing lingers between
-// calls to fight with MPI ranks or the interpreter.
+// calls to fight with MPI ranks or the interpreter (a late helper of run_tasks ends as soon
+// as it runs).
 #pragma once
 
 #include <algorithm>
