@@ -11,11 +11,19 @@ METADATA_NS = "https://supervm.dev/launcher/1"
 ET.register_namespace("supervm", METADATA_NS)
 
 
-def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+def sub_element(parent: ET.Element, tag: str, text: str | None = None,
+                **attrs: str) -> ET.Element:
+    """Append and return child `tag` of `parent` with `attrs` and optional `text`."""
     child = ET.SubElement(parent, tag, attrs)
     if text is not None:
         child.text = text
     return child
+
+
+def xml_text(root: ET.Element) -> str:
+    """Return `root` as indented XML text, as libvirt's XML calls take it."""
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode") + "\n"
 
 
 class Device(Protocol):
@@ -37,11 +45,11 @@ class Filesystem:
     def element(self) -> ET.Element:
         """Return the <filesystem> element."""
         fs = ET.Element("filesystem", type="mount", accessmode="passthrough")
-        _sub(fs, "driver", type="path")
-        _sub(fs, "source", dir=self.source)
-        _sub(fs, "target", dir=self.tag)
+        sub_element(fs, "driver", type="path")
+        sub_element(fs, "source", dir=self.source)
+        sub_element(fs, "target", dir=self.tag)
         if self.readonly:
-            _sub(fs, "readonly")
+            sub_element(fs, "readonly")
         return fs
 
 
@@ -57,11 +65,11 @@ class Disk:
     def element(self) -> ET.Element:
         """Return the <disk> element."""
         disk = ET.Element("disk", type="file", device="disk")
-        _sub(disk, "driver", name="qemu", type=self.format)
-        _sub(disk, "source", file=self.source)
-        _sub(disk, "target", dev=self.target, bus="virtio")
+        sub_element(disk, "driver", name="qemu", type=self.format)
+        sub_element(disk, "source", file=self.source)
+        sub_element(disk, "target", dev=self.target, bus="virtio")
         if self.readonly:
-            _sub(disk, "readonly")
+            sub_element(disk, "readonly")
         return disk
 
 
@@ -75,9 +83,9 @@ class BridgeInterface:
     def element(self) -> ET.Element:
         """Return the <interface> element."""
         nic = ET.Element("interface", type="bridge")
-        _sub(nic, "source", bridge=self.bridge)
-        _sub(nic, "mac", address=self.mac)
-        _sub(nic, "model", type="virtio")
+        sub_element(nic, "source", bridge=self.bridge)
+        sub_element(nic, "mac", address=self.mac)
+        sub_element(nic, "model", type="virtio")
         return nic
 
 
@@ -90,8 +98,8 @@ class FileSerial:
     def element(self) -> ET.Element:
         """Return the <serial> element."""
         serial = ET.Element("serial", type="file")
-        _sub(serial, "source", path=self.path)
-        _sub(serial, "target", port="0")
+        sub_element(serial, "source", path=self.path)
+        sub_element(serial, "target", port="0")
         return serial
 
 
@@ -104,7 +112,7 @@ class AgentChannel:
     def element(self) -> ET.Element:
         """Return the <channel> element."""
         channel = ET.Element("channel", type="unix")
-        _sub(channel, "target", type="virtio", name=self.name)
+        sub_element(channel, "target", type="virtio", name=self.name)
         return channel
 
 
@@ -153,33 +161,31 @@ class Domain:
     def element(self) -> ET.Element:
         """Return the <domain> element."""
         dom = ET.Element("domain", type="kvm" if self.accel == "kvm" else "qemu")
-        _sub(dom, "name", self.name)
-        metadata = _sub(dom, "metadata")
+        sub_element(dom, "name", self.name)
+        metadata = sub_element(dom, "metadata")
         metadata.append(self.tag.element())
-        _sub(dom, "memory", str(self.memory_mib), unit="MiB")
-        _sub(dom, "vcpu", str(self.vcpus))
-        os_el = _sub(dom, "os")
-        _sub(os_el, "type", "hvm", arch="x86_64")
-        _sub(os_el, "kernel", self.boot.kernel)
-        _sub(os_el, "initrd", self.boot.initrd)
-        _sub(os_el, "cmdline", self.boot.cmdline)
+        sub_element(dom, "memory", str(self.memory_mib), unit="MiB")
+        sub_element(dom, "vcpu", str(self.vcpus))
+        os_el = sub_element(dom, "os")
+        sub_element(os_el, "type", "hvm", arch="x86_64")
+        sub_element(os_el, "kernel", self.boot.kernel)
+        sub_element(os_el, "initrd", self.boot.initrd)
+        sub_element(os_el, "cmdline", self.boot.cmdline)
         # KVM passes the host CPU through; TCG emulates the richest model it has.
         if self.accel == "kvm":
-            _sub(dom, "cpu", mode="host-passthrough")
+            sub_element(dom, "cpu", mode="host-passthrough")
         else:
-            _sub(dom, "cpu", mode="maximum", migratable="off")
+            sub_element(dom, "cpu", mode="maximum", migratable="off")
         for event in ("on_poweroff", "on_reboot", "on_crash"):
-            _sub(dom, event, "destroy")
-        devices = _sub(dom, "devices")
+            sub_element(dom, event, "destroy")
+        devices = sub_element(dom, "devices")
         for device in self.devices:
             devices.append(device.element())
         return dom
 
     def xml(self) -> str:
         """Return the domain XML as an indented string."""
-        root = self.element()
-        ET.indent(root)
-        return ET.tostring(root, encoding="unicode") + "\n"
+        return xml_text(self.element())
 
 
 def mac_address(run_id: str, index: int) -> str:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import libvirt
 
+from supervm.launcher.domain_xml import sub_element, xml_text
 from supervm.launcher.undo import UndoStack
 
 #: Prefix of every pool a run makes: `supervm-<run id>`.
@@ -54,18 +55,6 @@ def host_of(uri: str) -> str:
     return urlsplit(uri).netloc or uri
 
 
-def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    child = ET.SubElement(parent, tag, attrs)
-    if text is not None:
-        child.text = text
-    return child
-
-
-def _xml(root: ET.Element) -> str:
-    ET.indent(root)
-    return ET.tostring(root, encoding="unicode") + "\n"
-
-
 @dataclass(frozen=True)
 class DirPool:
     """A directory storage pool: every volume is a file in `path` on the host."""
@@ -76,17 +65,17 @@ class DirPool:
     def element(self) -> ET.Element:
         """Return the <pool> element."""
         pool = ET.Element("pool", type="dir")
-        _sub(pool, "name", self.name)
-        target = _sub(pool, "target")
-        _sub(target, "path", self.path)
+        sub_element(pool, "name", self.name)
+        target = sub_element(pool, "target")
+        sub_element(target, "path", self.path)
         # Only root (QEMU runs as root here) reads the run's disks and seeds.
-        permissions = _sub(target, "permissions")
-        _sub(permissions, "mode", "0700")
+        permissions = sub_element(target, "permissions")
+        sub_element(permissions, "mode", "0700")
         return pool
 
     def xml(self) -> str:
         """Return the pool XML as an indented string."""
-        return _xml(self.element())
+        return xml_text(self.element())
 
 
 @dataclass(frozen=True)
@@ -109,22 +98,22 @@ class Volume:
     def element(self) -> ET.Element:
         """Return the <volume> element."""
         vol = ET.Element("volume")
-        _sub(vol, "name", self.name)
+        sub_element(vol, "name", self.name)
         if self.capacity is not None:
-            _sub(vol, "capacity", str(self.capacity), unit="bytes")
+            sub_element(vol, "capacity", str(self.capacity), unit="bytes")
         # Sparse: an omitted allocation means "all of it", which for qcow2 means preallocation.
-        _sub(vol, "allocation", "0", unit="bytes")
-        target = _sub(vol, "target")
-        _sub(target, "format", type=self.format)
+        sub_element(vol, "allocation", "0", unit="bytes")
+        target = sub_element(vol, "target")
+        sub_element(target, "format", type=self.format)
         if self.backing is not None:
-            backing = _sub(vol, "backingStore")
-            _sub(backing, "path", self.backing.path)
-            _sub(backing, "format", type=self.backing.format)
+            backing = sub_element(vol, "backingStore")
+            sub_element(backing, "path", self.backing.path)
+            sub_element(backing, "format", type=self.backing.format)
         return vol
 
     def xml(self) -> str:
         """Return the volume XML as an indented string."""
-        return _xml(self.element())
+        return xml_text(self.element())
 
 
 def _fail(uri: str, what: str, exc: libvirt.libvirtError) -> VolumeError:
