@@ -3,6 +3,7 @@ sshd on loopback that plays a remote host, the CLI, leftovers."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from supervm.launcher import daemon
@@ -66,6 +68,17 @@ def launch(state: Path, *args: str, timeout: float = 900) -> subprocess.Complete
         return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"{' '.join(command)} still running after {timeout} s: {exc.stderr!r}")
+
+
+def assert_sorted_by_ranks(done: subprocess.CompletedProcess[str], data: np.ndarray,
+                           ranks: int) -> Path:
+    """Check a sort job's blocks, rank by rank, make np.sort(data); return its output folder."""
+    out = Path(done.stderr.split("job results in ")[-1].split()[0])
+    manifest = json.loads((out / "sorted.manifest.json").read_text())
+    assert [b["rank"] for b in manifest["blocks"]] == list(range(ranks))
+    got = np.concatenate([np.load(out / b["file"]) for b in manifest["blocks"]])
+    np.testing.assert_array_equal(got, np.sort(data))
+    return out
 
 
 def processes_of(run_id: str) -> list[str]:

@@ -17,6 +17,7 @@ import libvirt
 import numpy as np
 import pytest
 from real_guests import (
+    assert_sorted_by_ranks,
     build_test_image,
     launch,
     processes_of,
@@ -98,11 +99,7 @@ subnet = "10.78.0.0/24"
         assert done.returncode == 0, done.stderr
         assert "-launcher-exec" in done.stderr and "ssh-launcher" in done.stderr
         print(f"sort over ssh: {time.monotonic() - ran:.1f} s")
-        out = Path(done.stderr.split("job results in ")[-1].split()[0])
-        manifest = json.loads((out / "sorted.manifest.json").read_text())
-        assert [b["rank"] for b in manifest["blocks"]] == list(range(RANKS))
-        got = np.concatenate([np.load(out / b["file"]) for b in manifest["blocks"]])
-        np.testing.assert_array_equal(got, np.sort(data))
+        assert_sorted_by_ranks(done, data, RANKS)
     finally:
         down = launch(state, "down", run.run_id)
     assert down.returncode == 0, down.stderr

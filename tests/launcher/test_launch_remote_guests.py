@@ -29,6 +29,7 @@ import numpy as np
 import pytest
 from real_guests import (
     LoopbackHost,
+    assert_sorted_by_ranks,
     build_test_image,
     launch,
     loopback_sshd,
@@ -145,11 +146,7 @@ subnet = "{SUBNET}"
         assert done.returncode == 0, done.stderr
         assert "ssh-launcher" in done.stderr
         print(f"sort with staged files: {time.monotonic() - ran:.1f} s")
-        out = Path(done.stderr.split("job results in ")[-1].split()[0])
-        manifest = json.loads((out / "sorted.manifest.json").read_text())
-        assert [b["rank"] for b in manifest["blocks"]] == list(range(RANKS))
-        got = np.concatenate([np.load(out / b["file"]) for b in manifest["blocks"]])
-        np.testing.assert_array_equal(got, np.sort(data))
+        assert_sorted_by_ranks(done, data, RANKS)
     finally:
         down = launch(state, "down", run.run_id)
     assert down.returncode == 0, down.stderr
